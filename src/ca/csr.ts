@@ -1,0 +1,84 @@
+// PKCS#10 (RFC 2986) requests: parsed strictly, signature verified, key checked,
+// before anything is signed. Each refusal names its reason.
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { CertificationRequest } from '@peculiar/asn1-csr';
+import { AppError } from '../core/errors.js';
+import { DerError, decodeOid, readChildren, readElement, Tag } from './der.js';
+import { SigOid } from './keys.js';
+import { NameOid } from './x509.js';
+
+const HASH_OF_SIG: Readonly<Record<string, { hash: string; ec: boolean }>> = {
+  [SigOid.ECDSA_SHA256]: { hash: 'sha256', ec: true },
+  [SigOid.ECDSA_SHA384]: { hash: 'sha384', ec: true },
+  [SigOid.ECDSA_SHA512]: { hash: 'sha512', ec: true },
+  [SigOid.RSA_SHA256]: { hash: 'sha256', ec: false },
+  [SigOid.RSA_SHA384]: { hash: 'sha384', ec: false },
+  [SigOid.RSA_SHA512]: { hash: 'sha512', ec: false },
+};
+
+export const CSR_MAX_BYTES = 64 * 1024;
+
+export interface VerifiedCsr {
+  spki: Buffer;
+  publicKey: KeyObject;
+  /** The CN the requester asked for, if any; the issuer decides what goes in. */
+  commonName?: string;
+}
+
+export function checkSubjectKey(key: KeyObject): void {
+  const details = key.asymmetricKeyDetails;
+  if (key.asymmetricKeyType === 'ec') {
+    if (details?.namedCurve === 'prime256v1' || details?.namedCurve === 'secp384r1') return;
+    throw new AppError('CSR_KEY_UNSUPPORTED', `EC curve ${details?.namedCurve} is not accepted (use P-256 or P-384)`);
+  }
+  if (key.asymmetricKeyType === 'rsa') {
+    if ((details?.modulusLength ?? 0) >= 2048) return;
+    throw new AppError('CSR_KEY_UNSUPPORTED', `RSA key of ${details?.modulusLength} bits is too short (2048 at least)`);
+  }
+  throw new AppError('CSR_KEY_UNSUPPORTED', `key algorithm ${key.asymmetricKeyType} is not accepted`);
+}
+
+export function verifyCsr(der: Buffer): VerifiedCsr {
+  if (der.length > CSR_MAX_BYTES) throw new AppError('CSR_INVALID', `the CSR is larger than ${CSR_MAX_BYTES} bytes`);
+  let cri: Buffer, sigOid: string, signature: Buffer;
+  try {
+    const outer = readElement(der);
+    if (outer.tag !== Tag.SEQUENCE || outer.end !== der.length) throw new DerError('not a single SEQUENCE');
+    const [criEl, algEl, sigEl] = readChildren(der, outer);
+    if (!criEl || !algEl || !sigEl || sigEl.tag !== Tag.BIT_STRING) throw new DerError('missing parts');
+    cri = der.subarray(criEl.start, criEl.end);
+    const [oidEl] = readChildren(der, algEl);
+    if (!oidEl || oidEl.tag !== Tag.OID) throw new DerError('bad signature algorithm');
+    sigOid = decodeOid(der.subarray(oidEl.valueStart, oidEl.end));
+    signature = der.subarray(sigEl.valueStart + 1, sigEl.end);
+  } catch (e) {
+    throw new AppError('CSR_INVALID', `not a PKCS#10 request: ${(e as Error).message}`);
+  }
+  let parsed: CertificationRequest;
+  try {
+    parsed = AsnConvert.parse(der, CertificationRequest);
+  } catch (e) {
+    throw new AppError('CSR_INVALID', `not a PKCS#10 request: ${(e as Error).message}`);
+  }
+  const spki = Buffer.from(AsnConvert.serialize(parsed.certificationRequestInfo.subjectPKInfo));
+  let publicKey: KeyObject;
+  try {
+    publicKey = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+  } catch (e) {
+    throw new AppError('CSR_KEY_UNSUPPORTED', `the CSR's public key cannot be read: ${(e as Error).message}`);
+  }
+  checkSubjectKey(publicKey);
+  const scheme = HASH_OF_SIG[sigOid];
+  if (!scheme) throw new AppError('CSR_SIGNATURE_INVALID', `signature algorithm ${sigOid} is not accepted`);
+  if (scheme.ec !== (publicKey.asymmetricKeyType === 'ec')) {
+    throw new AppError('CSR_SIGNATURE_INVALID', 'signature algorithm does not match the key');
+  }
+  const ok = verify(scheme.hash, cri, scheme.ec ? { key: publicKey, dsaEncoding: 'der' } : publicKey, signature);
+  if (!ok) throw new AppError('CSR_SIGNATURE_INVALID', 'the CSR signature does not verify: it was altered or not signed by its key');
+  let commonName: string | undefined;
+  for (const rdn of parsed.certificationRequestInfo.subject) {
+    for (const atv of rdn) if (atv.type === NameOid.CN) commonName = atv.value.toString();
+  }
+  return { spki, publicKey, ...(commonName !== undefined ? { commonName } : {}) };
+}

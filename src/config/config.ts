@@ -1,0 +1,127 @@
+// Configuration: the data folder's authbox.json merged over defaults, validated once,
+// frozen, and handed to each module as its own slice. The only module that reads the
+// environment.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppError } from '../core/errors.js';
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export interface AuthboxConfig {
+  readonly dataDir: string;
+  readonly databaseFile: string;
+  readonly masterKeyFile: string;
+  readonly organization: string;
+  readonly publicUrl: string;
+  readonly http: { readonly listen: ListenAddress; readonly workers: number; readonly maxBodyBytes: number };
+  readonly ocsp: { readonly validitySeconds: number; readonly cacheMaxAgeSeconds: number; readonly cacheEntries: number };
+  readonly crl: { readonly validitySeconds: number; readonly debounceMs: number };
+  readonly feed: { readonly pollMs: number };
+}
+
+/** What `authbox init` writes into DIR/authbox.json; everything else has a default. */
+export interface StoredSettings {
+  organization: string;
+  publicUrl: string;
+  http?: Partial<AuthboxConfig['http']> & { listen?: string };
+  ocsp?: Partial<AuthboxConfig['ocsp']>;
+  crl?: Partial<AuthboxConfig['crl']>;
+}
+
+export const CONFIG_FILE = 'authbox.json';
+export const DATABASE_FILE = 'authbox.db';
+export const MASTER_KEY_FILE = 'master.key';
+/** systemd LoadCredential= name for the master key. */
+export const MASTER_KEY_CREDENTIAL = 'authbox-master-key';
+
+export function parseListen(value: string, what: string): ListenAddress {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(value.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new AppError('BAD_INPUT', `${what} must be ADDRESS:PORT (e.g. 0.0.0.0:8080 or [::]:8080), not "${value}"`);
+  return { host: (m[1] ?? m[2])!, port };
+}
+
+function positive(value: unknown, fallback: number, what: string, min = 1): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new AppError('BAD_INPUT', `${what} must be a number of at least ${min}`);
+  }
+  return value;
+}
+
+export function masterKeyPath(dataDir: string, env: NodeJS.ProcessEnv): string {
+  if (env.AUTHBOX_MASTER_KEY_FILE) return env.AUTHBOX_MASTER_KEY_FILE;
+  if (env.CREDENTIALS_DIRECTORY) {
+    const cred = join(env.CREDENTIALS_DIRECTORY, MASTER_KEY_CREDENTIAL);
+    if (existsSync(cred)) return cred;
+  }
+  return join(dataDir, MASTER_KEY_FILE);
+}
+
+export interface Overrides {
+  httpListen?: string;
+  httpWorkers?: number;
+}
+
+export function loadConfig(dataDir: string, env: NodeJS.ProcessEnv = process.env, overrides: Overrides = {}): AuthboxConfig {
+  const file = join(dataDir, CONFIG_FILE);
+  if (!existsSync(file)) {
+    throw new AppError('DATA_DIR_MISSING', `${dataDir} is not an authbox data folder (no ${CONFIG_FILE}); run \`authbox init --data ${dataDir}\``);
+  }
+  let stored: StoredSettings;
+  try {
+    stored = JSON.parse(readFileSync(file, 'utf8')) as StoredSettings;
+  } catch (e) {
+    throw new AppError('BAD_INPUT', `${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof stored.organization !== 'string' || typeof stored.publicUrl !== 'string') {
+    throw new AppError('BAD_INPUT', `${file} must set "organization" and "publicUrl"`);
+  }
+  const http = stored.http ?? {};
+  const config: AuthboxConfig = {
+    dataDir,
+    databaseFile: join(dataDir, DATABASE_FILE),
+    masterKeyFile: masterKeyPath(dataDir, env),
+    organization: stored.organization,
+    publicUrl: stored.publicUrl,
+    http: {
+      listen: parseListen(overrides.httpListen ?? http.listen ?? '0.0.0.0:8080', '--http'),
+      workers: positive(overrides.httpWorkers ?? http.workers, 2, 'http.workers'),
+      maxBodyBytes: positive(http.maxBodyBytes, 16 * 1024, 'http.maxBodyBytes', 1024),
+    },
+    ocsp: {
+      validitySeconds: positive(stored.ocsp?.validitySeconds, 3600, 'ocsp.validitySeconds', 60),
+      cacheMaxAgeSeconds: positive(stored.ocsp?.cacheMaxAgeSeconds, 60, 'ocsp.cacheMaxAgeSeconds', 0),
+      cacheEntries: positive(stored.ocsp?.cacheEntries, 200_000, 'ocsp.cacheEntries', 100),
+    },
+    crl: {
+      validitySeconds: positive(stored.crl?.validitySeconds, 86_400, 'crl.validitySeconds', 300),
+      debounceMs: positive(stored.crl?.debounceMs, 300, 'crl.debounceMs', 0),
+    },
+    feed: { pollMs: 100 },
+  };
+  return deepFreeze(config);
+}
+
+/** Reads the 32-byte master key, refusing a file that others can read. */
+export function readMasterKey(path: string): Buffer {
+  if (!existsSync(path)) {
+    throw new AppError('MASTER_KEY_MISSING', `the master key ${path} is missing: without it no CA key can be unsealed (restore it from where you keep its copy)`);
+  }
+  const st = statSync(path);
+  if ((st.mode & 0o077) !== 0) {
+    throw new AppError('MASTER_KEY_INVALID', `the master key ${path} is readable by others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 on it`);
+  }
+  const text = readFileSync(path, 'utf8').trim();
+  const key = Buffer.from(text, 'base64');
+  if (key.length !== 32) throw new AppError('MASTER_KEY_INVALID', `the master key ${path} is not 32 base64-encoded bytes`);
+  return key;
+}
+
+function deepFreeze<T>(obj: T): T {
+  for (const v of Object.values(obj as object)) if (v && typeof v === 'object') deepFreeze(v);
+  return Object.freeze(obj);
+}

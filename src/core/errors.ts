@@ -1,0 +1,41 @@
+// Typed errors with stable codes. Each edge translates them: the CLI into one line and
+// exit 1, HTTP into a status, OCSP into a response status, RADIUS into Reject or silence.
+
+export type ErrorCode =
+  | 'BAD_INPUT'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'DATA_DIR_EXISTS'
+  | 'DATA_DIR_MISSING'
+  | 'MASTER_KEY_MISSING'
+  | 'MASTER_KEY_INVALID'
+  | 'KEY_DECRYPT_FAILED'
+  | 'PEM_INVALID'
+  | 'DER_INVALID'
+  | 'CSR_INVALID'
+  | 'CSR_SIGNATURE_INVALID'
+  | 'CSR_KEY_UNSUPPORTED'
+  | 'PROFILE_UNKNOWN'
+  | 'SAN_INVALID'
+  | 'KEY_TYPE_UNSUPPORTED'
+  | 'CERT_NOT_FOUND'
+  | 'CERT_ALREADY_REVOKED'
+  | 'CERT_NOT_ON_HOLD'
+  | 'CERT_EXPIRED'
+  | 'USER_NOT_FOUND'
+  | 'LISTEN_FAILED'
+  | 'OCSP_MALFORMED'
+  | 'INTERNAL';
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AppError';
+    this.code = code;
+  }
+}
+
+export function isAppError(e: unknown, code?: ErrorCode): e is AppError {
+  return e instanceof AppError && (code === undefined || e.code === code);
+}

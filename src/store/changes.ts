@@ -1,0 +1,56 @@
+// The change feed's table and the audit log: both written inside the caller's transaction.
+import type { Db } from './db.js';
+
+export type ChangeKind = 'ca' | 'cert' | 'crl' | 'settings';
+
+export interface ChangeRow {
+  seq: number;
+  kind: ChangeKind;
+  ref: string;
+}
+
+export interface AuditRow {
+  id: number;
+  at: number;
+  actor: string;
+  source: string;
+  action: string;
+  target: string | null;
+  detail: string | null;
+}
+
+export class ChangeLog {
+  private readonly append: import('better-sqlite3').Statement;
+  private readonly since: import('better-sqlite3').Statement;
+  private readonly latest: import('better-sqlite3').Statement;
+  private readonly auditInsert: import('better-sqlite3').Statement;
+
+  constructor(private readonly db: Db) {
+    this.append = db.prepare('INSERT INTO changes (kind, ref, at) VALUES (?, ?, ?)');
+    this.since = db.prepare('SELECT seq, kind, ref FROM changes WHERE seq > ? ORDER BY seq LIMIT 10000');
+    this.latest = db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM changes');
+    this.auditInsert = db.prepare(
+      'INSERT INTO audit (at, actor, source, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+  }
+
+  record(kind: ChangeKind, ref: string): void {
+    this.append.run(kind, ref, Date.now());
+  }
+
+  changesSince(seq: number): ChangeRow[] {
+    return this.since.all(seq) as ChangeRow[];
+  }
+
+  latestSeq(): number {
+    return (this.latest.get() as { seq: number }).seq;
+  }
+
+  audit(actor: string, source: string, action: string, target: string | null, detail?: unknown): void {
+    this.auditInsert.run(Date.now(), actor, source, action, target, detail === undefined ? null : JSON.stringify(detail));
+  }
+
+  listAudit(limit = 100): AuditRow[] {
+    return this.db.prepare('SELECT * FROM audit ORDER BY id DESC LIMIT ?').all(limit) as AuditRow[];
+  }
+}

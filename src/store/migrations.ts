@@ -1,0 +1,77 @@
+// Numbered migrations: entry N is version N+1. Never edit one that has shipped; add another.
+export const MIGRATIONS: readonly string[] = [
+  /* 1: PKI core, change feed, audit */ `
+  CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+  -- Every write appends here in the same transaction; other processes poll it.
+  CREATE TABLE changes (
+    seq  INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    ref  TEXT NOT NULL,
+    at   INTEGER NOT NULL
+  );
+
+  -- Append-only: nothing in the code updates or deletes a row.
+  CREATE TABLE audit (
+    id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    at     INTEGER NOT NULL,
+    actor  TEXT NOT NULL,
+    source TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT,
+    detail TEXT
+  );
+  CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit records are immutable'); END;
+  CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit records are immutable'); END;
+
+  -- Private keys, sealed with the master key that lives outside the database.
+  CREATE TABLE keys (
+    id         TEXT PRIMARY KEY,
+    algorithm  TEXT NOT NULL,
+    sealed     BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE cas (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    role          TEXT NOT NULL CHECK (role IN ('root', 'issuing')),
+    parent_id     INTEGER REFERENCES cas(id),
+    key_id        TEXT NOT NULL REFERENCES keys(id),
+    cert_der      BLOB NOT NULL,
+    crl_number    INTEGER NOT NULL DEFAULT 0,
+    ocsp_key_id   TEXT REFERENCES keys(id),
+    ocsp_cert_der BLOB,
+    created_at    INTEGER NOT NULL
+  );
+
+  CREATE TABLE certificates (
+    ca_id          INTEGER NOT NULL REFERENCES cas(id),
+    serial         TEXT NOT NULL,
+    profile        TEXT NOT NULL,
+    subject        TEXT NOT NULL,
+    common_name    TEXT NOT NULL,
+    username       TEXT,
+    sans           TEXT NOT NULL DEFAULT '[]',
+    not_before     INTEGER NOT NULL,
+    not_after      INTEGER NOT NULL,
+    issued_at      INTEGER NOT NULL,
+    der            BLOB NOT NULL,
+    status         TEXT NOT NULL DEFAULT 'valid' CHECK (status IN ('valid', 'revoked', 'hold')),
+    revoked_at     INTEGER,
+    reason         INTEGER,
+    PRIMARY KEY (ca_id, serial)
+  ) WITHOUT ROWID;
+  CREATE INDEX certificates_serial ON certificates(serial);
+  CREATE INDEX certificates_username ON certificates(username);
+  CREATE INDEX certificates_cn ON certificates(common_name);
+
+  CREATE TABLE crls (
+    ca_id       INTEGER PRIMARY KEY REFERENCES cas(id),
+    number      INTEGER NOT NULL,
+    this_update INTEGER NOT NULL,
+    next_update INTEGER NOT NULL,
+    der         BLOB NOT NULL
+  );
+  `,
+];
