@@ -5,6 +5,7 @@ import type { CertificateAuthority, LoadedCa } from './authority.js';
 import type { CertStatusIndex } from './cert-status.js';
 import { buildCrl } from './crl.js';
 import type { PkiStorage } from './storage.js';
+import type { Logger } from '../core/logger.js';
 
 export interface CrlPublisherOptions {
   validitySeconds: number;
@@ -12,11 +13,6 @@ export interface CrlPublisherOptions {
   debounceMs: number;
 }
 
-export interface Logger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
 
 export class CrlPublisher {
   private readonly pending = new Set<number>();
@@ -34,10 +30,8 @@ export class CrlPublisher {
 
   /** Publishes what is missing or stale now, then watches for revocations and age. */
   start(): void {
-    this.status.onChange((caId, _serial, entry) => {
-      if (entry.status !== 'valid' || entry.crlEntry === undefined) this.schedule(caId);
-      else this.schedule(caId); // an unhold removes an entry
-    });
+    // Any status change, a revocation or an unhold alike, changes the CRL.
+    this.status.onChange((caId) => this.schedule(caId));
     this.refreshStale();
     this.ticker = setInterval(() => this.refreshStale(), 30_000);
     this.ticker.unref();
