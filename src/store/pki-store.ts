@@ -157,3 +157,19 @@ export class SqlitePkiStore implements PkiStorage {
     this.tx(() => this.changes.audit(by.actor, by.source, action, target, detail));
   }
 }
+
+/** Small named values (bootstrap secrets' hashes, server TLS key id), changes audited by the caller. */
+export class SettingsStore {
+  constructor(private readonly db: Db) {}
+
+  get(key: string): string | undefined {
+    return (this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  }
+
+  set(key: string, value: string): void {
+    this.db.transaction(() => {
+      this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+      this.db.prepare('INSERT INTO changes (kind, ref, at) VALUES (?, ?, ?)').run('settings', key, Date.now());
+    }).immediate();
+  }
+}

@@ -1,0 +1,41 @@
+import { loadConfig } from '../../config/config.js';
+import { jsonLogger } from '../../core/logger.js';
+import { startDaemon } from '../../daemon.js';
+import { intOption, str, type CommandSpec } from '../args.js';
+import { DATA_OPTION } from '../common.js';
+
+export const serveCommand: CommandSpec = {
+  name: 'serve',
+  summary: 'run the daemon: OCSP, CRLs and CA certificates over HTTP',
+  options: {
+    data: DATA_OPTION,
+    http: { type: 'string', arg: 'ADDR:PORT', help: 'HTTP listener for OCSP, CRLs, CA certificates, /healthz (default 0.0.0.0:8080)' },
+    'http-workers': { type: 'string', arg: 'N', help: 'processes serving HTTP (default 2)' },
+  },
+  async run(values, io) {
+    const config = loadConfig(str(values, 'data')!, process.env, {
+      ...(str(values, 'http') ? { httpListen: str(values, 'http')! } : {}),
+      ...(intOption(values, 'http-workers') ? { httpWorkers: intOption(values, 'http-workers')! } : {}),
+    });
+    const log = jsonLogger((line) => process.stdout.write(line));
+    const daemon = await startDaemon(config, log);
+    const host = daemon.http.family === 'IPv6' ? `[${daemon.http.address}]` : daemon.http.address;
+    const base = `http://${host}:${daemon.http.port}`;
+    io.err([
+      `authbox ${process.pid} serving ${config.dataDir}`,
+      `  OCSP         POST ${base}/ocsp  (certificates say ${config.publicUrl}/ocsp)`,
+      `  CRLs         ${base}/crl/issuing.crl  ${base}/crl/root.crl`,
+      `  CA chain     ${base}/ca/chain.pem  ${base}/ca/issuing.crt  ${base}/ca/root.crt`,
+      `  health       ${base}/healthz`,
+      '',
+    ].join('\n'));
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string): void => {
+        log.info({ signal }, 'shutting down');
+        void daemon.close().then(resolve);
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+  },
+};

@@ -1,0 +1,128 @@
+// Composition root: the only file that wires modules together. The CLI calls these.
+import { randomBytes, scryptSync } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { CertificateAuthority, publicUrls } from './ca/authority.js';
+import { KeyVault } from './ca/keystore.js';
+import { describeKey, type KeyType } from './ca/keys.js';
+import { PROFILES } from './ca/profiles.js';
+import type { Actor } from './ca/storage.js';
+import {
+  CONFIG_FILE, DATABASE_FILE, MASTER_KEY_FILE, loadConfig, readMasterKey, type AuthboxConfig, type StoredSettings,
+} from './config/config.js';
+import { AppError } from './core/errors.js';
+import { openDatabase, type Db } from './store/db.js';
+import { SettingsStore, SqlitePkiStore } from './store/pki-store.js';
+
+export { startDaemon } from './daemon.js';
+
+export interface Pki {
+  config: AuthboxConfig;
+  db: Db;
+  store: SqlitePkiStore;
+  settings: SettingsStore;
+  vault: KeyVault;
+  authority: CertificateAuthority;
+  close(): void;
+}
+
+export function openPki(config: AuthboxConfig, clock: () => Date = () => new Date()): Pki {
+  const master = readMasterKey(config.masterKeyFile);
+  if (!existsSync(config.databaseFile)) throw new AppError('DATA_DIR_MISSING', `no database at ${config.databaseFile}`);
+  const db = openDatabase(config.databaseFile);
+  const store = new SqlitePkiStore(db);
+  const vault = new KeyVault(master, store);
+  const authority = new CertificateAuthority({
+    storage: store, vault, urls: publicUrls(config.publicUrl), organization: config.organization, clock,
+  });
+  return { config, db, store, settings: new SettingsStore(db), vault, authority, close: () => db.close() };
+}
+
+export function openPkiAt(dataDir: string): Pki {
+  return openPki(loadConfig(dataDir));
+}
+
+export interface InitOptions {
+  dataDir: string;
+  organization: string;
+  keyType: KeyType;
+  publicUrl?: string;
+  adminPassword?: string;
+  by: Actor;
+}
+
+export interface InitResult {
+  dataDir: string;
+  masterKeyFile: string;
+  publicUrl: string;
+  rootSubject: string;
+  issuingSubject: string;
+  keyDescription: string;
+}
+
+/** Creates a data folder with a CA hierarchy, an OCSP signer and authbox's own TLS certificate. */
+export function initDataDir(opts: InitOptions): InitResult {
+  if (existsSync(opts.dataDir)) {
+    throw new AppError('DATA_DIR_EXISTS', `${opts.dataDir} already exists; authbox init never touches an existing folder`);
+  }
+  const publicUrl = (opts.publicUrl ?? `http://${hostname()}:8080`).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(publicUrl)) throw new AppError('BAD_INPUT', `--public-url must be an http(s) URL, not "${publicUrl}"`);
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(opts.dataDir, 0o700);
+  try {
+    writeFileSync(join(opts.dataDir, MASTER_KEY_FILE), randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+    const settings: StoredSettings = { organization: opts.organization, publicUrl };
+    writeFileSync(join(opts.dataDir, CONFIG_FILE), JSON.stringify({ ...settings, keyType: opts.keyType }, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+    openDatabase(join(opts.dataDir, DATABASE_FILE)).close();
+    const pki = openPki(loadConfig(opts.dataDir, {}));
+    try {
+      pki.authority.createHierarchy(opts.keyType, opts.by);
+      issueServerCertificate(pki, opts.keyType, opts.by);
+      if (opts.adminPassword) {
+        const salt = randomBytes(16);
+        const hash = scryptSync(opts.adminPassword, salt, 32, { N: 32768, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
+        pki.settings.set('admin.bootstrap', `scrypt$32768$8$1$${salt.toString('base64')}$${hash.toString('base64')}`);
+      }
+      pki.store.audit(opts.by, 'init', opts.dataDir, { organization: opts.organization, keyType: opts.keyType, publicUrl });
+      const [issuing, root] = pki.authority.cas().slice().sort((a) => (a.record.role === 'issuing' ? -1 : 1));
+      return {
+        dataDir: opts.dataDir, masterKeyFile: join(opts.dataDir, MASTER_KEY_FILE), publicUrl,
+        rootSubject: root!.facts.subjectText, issuingSubject: issuing!.facts.subjectText,
+        keyDescription: describeKey(pki.vault.load(root!.record.keyId)),
+      };
+    } finally {
+      pki.close();
+    }
+  } catch (e) {
+    // Leave nothing half-made behind, so the same command can simply be run again.
+    rmSync(opts.dataDir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+const SERVER_TLS_SETTING = 'tls.server';
+
+/** authbox's own TLS certificate (admin console, RadSec), its key sealed like every other. */
+export function issueServerCertificate(pki: Pki, keyType: KeyType, by: Actor): void {
+  const host = hostname();
+  const dnsNames = [...new Set([host, 'localhost'])].filter((h) => /^[a-z0-9.-]+$/i.test(h));
+  const { cert, key } = pki.authority.issueWithNewKey({
+    profile: PROFILES.server, commonName: host.slice(0, 64),
+    sans: [...dnsNames.map((value) => ({ kind: 'dns' as const, value })), { kind: 'ip', value: '127.0.0.1' }, { kind: 'ip', value: '::1' }],
+  }, keyType, by);
+  const keyId = pki.vault.store(key, describeKey(key));
+  pki.settings.set(SERVER_TLS_SETTING, JSON.stringify({ serial: cert.serial, keyId }));
+}
+
+export function serverTlsCredentials(pki: Pki): { certDer: Buffer; keyId: string } | undefined {
+  const raw = pki.settings.get(SERVER_TLS_SETTING);
+  if (!raw) return undefined;
+  const { serial, keyId } = JSON.parse(raw) as { serial: string; keyId: string };
+  return { certDer: pki.authority.find(serial).der, keyId };
+}
+
+export function readVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
