@@ -19,13 +19,20 @@ import { OcspResponder } from './ocsp/responder.js';
 export const PID_FILE = 'authbox.pid';
 
 export interface Daemon {
-  http: AddressInfo;
+  /** Where HTTP listens; undefined in a primary whose workers serve HTTP. */
+  http?: AddressInfo;
+  /** Lets a CLI in another process nudge this one after a write (SIGUSR2). */
+  pollNow(): void;
   close(): Promise<void>;
 }
 
 export interface DaemonOptions {
-  /** Publish CRLs (the primary process only). */
+  /** Publish CRLs: one process only (the primary). Default true. */
   publishCrls?: boolean;
+  /** Serve HTTP in this process. Default true. */
+  serveHttp?: boolean;
+  /** Write the PID file (the primary only). Default true. */
+  pidFile?: boolean;
   clock?: () => Date;
 }
 
@@ -74,7 +81,6 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
   feed.on('crl', (ref) => loadCrl(Number(ref)));
   status.onChange((caId, serial) => responder.refresh(caId, serial));
 
-  publisher?.start();
   for (const ca of authority.cas()) loadCrl(ca.record.id);
   feed.start();
   const refresher = setInterval(() => responder.refresh(), 60_000);
@@ -97,10 +103,11 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
       crls: authority.cas().map((c) => ({ ca: c.record.name, number: store.loadCrl(c.record.id)?.number ?? null })),
     }),
   };
-  const server = createPublicServer(content, { maxBodyBytes: config.http.maxBodyBytes }, log.child({ component: 'http' }));
-  let http: AddressInfo;
+  const server = options.serveHttp === false ? undefined
+    : createPublicServer(content, { maxBodyBytes: config.http.maxBodyBytes }, log.child({ component: 'http' }));
+  let http: AddressInfo | undefined;
   try {
-    http = await listen(server, config.http.listen, 'HTTP (OCSP, CRL)');
+    if (server) http = await listen(server, config.http.listen, 'HTTP (OCSP, CRL)');
   } catch (e) {
     feed.stop();
     publisher?.stop();
@@ -109,40 +116,56 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
     throw e;
   }
 
-  // Lets a CLI in another process nudge us after a write, so a revocation is live at once.
+  // Publish only once the listener is up: a daemon that cannot start changes nothing.
+  publisher?.start();
   const pidFile = join(config.dataDir, PID_FILE);
-  writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
-  const onNudge = (): void => void feed.poll();
-  process.on('SIGUSR2', onNudge);
+  if (options.pidFile !== false) writePidFile(config.dataDir, [process.pid]);
+  const pollNow = (): void => void feed.poll();
+  process.on('SIGUSR2', pollNow);
 
   return {
-    http,
+    ...(http ? { http } : {}),
+    pollNow,
     close: async () => {
-      process.off('SIGUSR2', onNudge);
+      process.off('SIGUSR2', pollNow);
       feed.stop();
       publisher?.stop();
       clearInterval(refresher);
-      server.closeIdleConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      try {
-        if (readFileSync(pidFile, 'utf8').trim() === String(process.pid)) rmSync(pidFile);
-      } catch { /* already gone */ }
+      if (server) {
+        server.closeIdleConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+      if (options.pidFile !== false) {
+        try {
+          if (readFileSync(pidFile, 'utf8').split('\n')[0] === String(process.pid)) rmSync(pidFile);
+        } catch { /* already gone */ }
+      }
       pki.close();
     },
   };
 }
 
+/** The daemon's processes, primary first; a CLI signals each after a write. */
+export function writePidFile(dataDir: string, pids: number[]): void {
+  writeFileSync(join(dataDir, PID_FILE), pids.join('\n') + '\n', { mode: 0o600 });
+}
+
 /** Best effort: tell a running daemon on this data folder to read the change feed now. */
 export function nudgeDaemon(dataDir: string): void {
+  let pids: number[];
   try {
-    for (const line of readFileSync(join(dataDir, PID_FILE), 'utf8').split('\n')) {
-      const pid = Number(line);
-      if (!Number.isInteger(pid) || pid <= 0) continue;
-      // Only signal a process that is really authbox: a stale PID may belong to anything now.
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (cmdline.includes('authbox')) process.kill(pid, 'SIGUSR2');
-    }
+    pids = readFileSync(join(dataDir, PID_FILE), 'utf8').split('\n').map(Number).filter((n) => Number.isInteger(n) && n > 0);
   } catch {
-    /* no daemon running: it will read the feed when it starts */
+    return; // no daemon running: it reads the feed when it starts
+  }
+  for (const pid of pids) {
+    try {
+      // Only signal a process that is an authbox daemon: a stale PID may belong to anything now,
+      // and SIGUSR2 ends a process that does not handle it.
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (argv.includes('serve') && argv.some((a) => a.endsWith('authbox') || a.endsWith('main.js'))) process.kill(pid, 'SIGUSR2');
+    } catch {
+      /* that process is gone; the others still get their signal */
+    }
   }
 }

@@ -15,7 +15,7 @@ export interface StatusEntry {
   version: number;
 }
 
-type StatusListener = (caId: number, serial: string, entry: StatusEntry) => void;
+type StatusListener = (caId: number, serial: string, entry: StatusEntry, previous: StatusEntry | undefined) => void;
 
 export class CertStatusIndex {
   private readonly byCa = new Map<number, Map<string, StatusEntry>>();
@@ -44,8 +44,9 @@ export class CertStatusIndex {
   }
 
   apply(rec: Pick<CertRecord, 'caId' | 'serial' | 'status' | 'revokedAt' | 'reason' | 'notAfter'>): void {
+    const previous = this.get(rec.caId, rec.serial);
     const entry = this.put(rec.caId, rec.serial, rec);
-    for (const l of this.listeners) l(rec.caId, rec.serial, entry);
+    for (const l of this.listeners) l(rec.caId, rec.serial, entry, previous);
   }
 
   private put(caId: number, serial: string, s: Pick<StatusEntry, 'status' | 'revokedAt' | 'reason' | 'notAfter'>): StatusEntry {

@@ -30,9 +30,14 @@ export class CrlPublisher {
 
   /** Publishes what is missing or stale now, then watches for revocations and age. */
   start(): void {
-    // Any status change, a revocation or an unhold alike, changes the CRL.
-    this.status.onChange((caId) => this.schedule(caId));
-    this.refreshStale();
+    // Only what changes the list: a revocation, a hold, or a release from hold. A newly
+    // issued certificate does not, and bulk issuance must not re-sign a large CRL.
+    this.status.onChange((caId, _serial, entry, previous) => {
+      if (entry.status !== 'valid' || (previous && previous.status !== 'valid')) this.schedule(caId);
+    });
+    // Re-issue every CRL at start, not only stale ones: a revocation made while no daemon
+    // ran (or acknowledged just before a crash, inside the debounce) is in no stored CRL yet.
+    for (const ca of this.ca.cas()) this.publishSafely(ca);
     this.ticker = setInterval(() => this.refreshStale(), 30_000);
     this.ticker.unref();
   }

@@ -46,11 +46,23 @@ export function validateSans(profile: Profile, sans: readonly SanEntry[]): void 
       throw new AppError('SAN_INVALID', `the ${profile.name} profile does not take a ${san.kind} name`);
     }
     const ok =
-      san.kind === 'ip' ? isIP(san.value) !== 0
+      // A zone (fe80::1%eth0) means nothing to another host, and would be dropped silently.
+      san.kind === 'ip' ? isIP(san.value) !== 0 && !san.value.includes('%')
       : san.kind === 'dns' ? /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(san.value)
       : /^[^\s@]+@[^\s@]+$/.test(san.value);
     if (!ok) throw new AppError('SAN_INVALID', `"${san.value}" is not a valid ${san.kind} name`);
   }
+}
+
+/**
+ * @peculiar/asn1-x509 reads the dotted tail of "::ffff:192.0.2.1" as hex groups (it wrote
+ * ...:ffff:0192); give it that tail as two hex groups instead.
+ */
+function hexIpv6Tail(ip: string): string {
+  const m = /^(.*:)(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
+  if (!m || isIP(ip) !== 6) return ip;
+  const [a, b, c, d] = m.slice(2).map(Number) as [number, number, number, number];
+  return `${m[1]}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
 }
 
 function generalName(san: SanEntry): asn.GeneralName {
@@ -60,7 +72,7 @@ function generalName(san: SanEntry): asn.GeneralName {
     case 'dns':
       return new asn.GeneralName({ dNSName: san.value });
     case 'ip':
-      return new asn.GeneralName({ iPAddress: san.value });
+      return new asn.GeneralName({ iPAddress: hexIpv6Tail(san.value) });
     case 'upn': {
       const utf8 = AsnConvert.serialize(new asn.AttributeValue({ utf8String: san.value }));
       return new asn.GeneralName({ otherName: new asn.OtherName({ typeId: OID_UPN, value: utf8 }) });

@@ -131,16 +131,28 @@ export class OcspResponder {
     }
   }
 
-  private single(req: CertIdRequest, ca: LoadedCa, now: number): { single: Buffer; version: number; thisUpdate: number; nextUpdate: number } {
+  /**
+   * Times sit on a grid every process shares (slots of half the validity), so the HTTP
+   * workers, each signing its own copy, give the same thisUpdate, nextUpdate and ETag.
+   */
+  private single(req: CertIdRequest, ca: LoadedCa, now: number): {
+    single: Buffer; version: number; thisUpdate: number; nextUpdate: number; refreshAt: number; etag: string;
+  } {
     const entry = this.status.get(ca.record.id, req.serialHex);
     let status: CertStatus;
     if (!entry) status = { kind: 'unknown' };
     else if (entry.status === 'valid') status = { kind: 'good' };
     else status = { kind: 'revoked', revokedAt: new Date(entry.revokedAt!), ...(entry.reason !== null ? { reason: entry.reason } : {}) };
-    const thisUpdate = Math.floor((now - THIS_UPDATE_SKEW_MS) / 1000) * 1000;
-    const nextUpdate = thisUpdate + this.options.validitySeconds * 1000;
+    const validity = this.options.validitySeconds * 1000;
+    const slot = Math.floor(now / (validity / 2)) * (validity / 2);
+    let thisUpdate = Math.floor((slot - THIS_UPDATE_SKEW_MS) / 1000) * 1000;
+    // A revocation is known from its own time on, not from before it.
+    if (status.kind === 'revoked') thisUpdate = Math.max(thisUpdate, Math.floor(status.revokedAt.getTime() / 1000) * 1000);
+    const nextUpdate = thisUpdate + validity;
     const single = encodeSingleResponse({ certIdDer: req.certIdDer, status, thisUpdate: new Date(thisUpdate), nextUpdate: new Date(nextUpdate) });
-    return { single, version: entry?.version ?? 0, thisUpdate, nextUpdate };
+    // Weak: the signature bytes differ between signers, the answer does not.
+    const etag = `W/"${createHash('sha1').update(req.certIdDer).update(`${ca.record.id}|${status.kind}|${entry?.revokedAt ?? ''}|${entry?.reason ?? ''}|${thisUpdate}`).digest('hex')}"`;
+    return { single, version: entry?.version ?? 0, thisUpdate, nextUpdate, refreshAt: slot + validity / 2, etag };
   }
 
   private cachedSingle(req: CertIdRequest, issuer: IssuerEntry, now: number): OcspAnswer {
@@ -156,13 +168,13 @@ export class OcspResponder {
     const der = buildOcspResponse({ singleResponsesDer: [s.single], producedAt: new Date(now), signer: issuer.signer });
     const answer: OcspAnswer = {
       der, outcome: 'successful',
-      cache: { thisUpdate: s.thisUpdate, nextUpdate: s.nextUpdate, etag: `"${createHash('sha1').update(der).digest('hex')}"`, maxAge: 0 },
+      cache: { thisUpdate: s.thisUpdate, nextUpdate: s.nextUpdate, etag: s.etag, maxAge: 0 },
     };
     // Unknown serials are not kept: a flood of made-up serials must not fill memory.
     if (s.version !== 0) {
       if (!hit && this.cache.size >= this.options.cacheEntries) this.evictOldest();
-      // Re-sign at half-life so a relying party always gets a long-lived answer.
-      this.cache.set(key, { answer, version: s.version, refreshAt: s.thisUpdate + (s.nextUpdate - s.thisUpdate) / 2, req, issuer });
+      // Re-signed at the next slot, so a relying party always gets an answer with life left.
+      this.cache.set(key, { answer, version: s.version, refreshAt: s.refreshAt, req, issuer });
       const serialKey = `${issuer.ca.record.id}:${req.serialHex}`;
       let keys = this.bySerial.get(serialKey);
       if (!keys) this.bySerial.set(serialKey, (keys = new Set()));

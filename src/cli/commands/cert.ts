@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
+import { resolve } from 'node:path';
 import { CrlReason, REVOCATION_REASONS, reasonName } from '../../ca/crl.js';
 import { verifyCsr } from '../../ca/csr.js';
 import { KEY_TYPES, DEFAULT_KEY_TYPE } from '../../ca/keys.js';
@@ -75,7 +76,7 @@ export const certIssueCommand: CommandSpec = {
     'out-key': { type: 'string', arg: 'FILE', help: 'write the private key in PEM (PKCS#8, mode 0600)' },
   },
   run(values, io) {
-    const profile = issuableProfile(str(values, 'profile')!);
+    const profile = issuableProfile(oneOf(values, 'profile', ISSUABLE_PROFILES)!);
     const p12 = str(values, 'out-p12');
     const certOut = str(values, 'out-cert');
     const keyOut = str(values, 'out-key');
@@ -83,9 +84,20 @@ export const certIssueCommand: CommandSpec = {
     if (!p12 && (certOut === undefined) !== (keyOut === undefined)) throw new UsageError('--out-cert and --out-key go together');
     let password = str(values, 'p12-password');
     const pwFile = str(values, 'p12-password-file');
-    if (pwFile) password = readFileSync(pwFile, 'utf8').replace(/\r?\n$/, '');
+    if (pwFile) {
+      try {
+        password = readFileSync(pwFile, 'utf8').replace(/\r?\n$/, '');
+      } catch (e) {
+        throw new AppError('BAD_INPUT', `cannot read ${pwFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    }
     if (p12 && !password) throw new UsageError('--out-p12 needs --p12-password or --p12-password-file');
-    for (const path of [p12, certOut, keyOut]) if (path) checkOutputPath(path);
+    const outputs = [p12, certOut, keyOut].filter((path): path is string => path !== undefined);
+    // Two outputs on one path would fail only after the certificate is stored, losing its key.
+    if (new Set(outputs.map((path) => resolve(path))).size !== outputs.length) {
+      throw new UsageError('--out-p12, --out-cert and --out-key must be different files');
+    }
+    for (const path of outputs) checkOutputPath(path);
     const cn = str(values, 'cn')!;
     const keyType = oneOf(values, 'key-type', KEY_TYPES) ?? DEFAULT_KEY_TYPE;
     withPki(values, (pki) => {
@@ -94,6 +106,8 @@ export const certIssueCommand: CommandSpec = {
         ...(str(values, 'user') ? { username: str(values, 'user')! } : {}),
         ...(intOption(values, 'days') !== undefined ? { days: intOption(values, 'days')! } : {}),
       }, keyType, cliActor());
+      // A new certificate is "good", not "unknown", on the daemon's next OCSP answer.
+      nudgeDaemon(pki.config.dataDir);
       const pkcs8 = key.export({ type: 'pkcs8', format: 'der' });
       if (p12) {
         writeNewFile(p12, buildPkcs12({
@@ -120,7 +134,7 @@ export const certSignCommand: CommandSpec = {
     out: { type: 'string', required: true, arg: 'FILE', help: 'where to write the certificate (PEM)' },
   },
   run(values, io) {
-    const profile = issuableProfile(str(values, 'profile')!);
+    const profile = issuableProfile(oneOf(values, 'profile', ISSUABLE_PROFILES)!);
     const out = str(values, 'out')!;
     checkOutputPath(out);
     let raw: Buffer;
@@ -144,6 +158,7 @@ export const certSignCommand: CommandSpec = {
         ...(str(values, 'user') ? { username: str(values, 'user')! } : {}),
         ...(intOption(values, 'days') !== undefined ? { days: intOption(values, 'days')! } : {}),
       }, cliActor());
+      nudgeDaemon(pki.config.dataDir);
       writeNewFile(out, toPem('CERTIFICATE', cert.der), false);
       io.out(`issued ${profile.name} certificate ${cert.serial} for "${cn}", valid until ${new Date(cert.notAfter).toISOString()}\n`);
     });

@@ -1,6 +1,10 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../config/config.js';
 import { jsonLogger } from '../../core/logger.js';
-import { startDaemon } from '../../daemon.js';
+import { PID_FILE, startDaemon } from '../../daemon.js';
+import { isHttpWorker, runHttpWorker, superviseHttpWorkers } from '../../supervisor.js';
 import { intOption, str, type CommandSpec } from '../args.js';
 import { DATA_OPTION } from '../common.js';
 
@@ -10,7 +14,7 @@ export const serveCommand: CommandSpec = {
   options: {
     data: DATA_OPTION,
     http: { type: 'string', arg: 'ADDR:PORT', help: 'HTTP listener for OCSP, CRLs, CA certificates, /healthz (default 0.0.0.0:8080)' },
-    'http-workers': { type: 'string', arg: 'N', help: 'processes serving HTTP (default 2)' },
+    'http-workers': { type: 'string', arg: 'N', help: 'processes serving HTTP; 1 serves it in the main process (default 2)' },
   },
   async run(values, io) {
     const config = loadConfig(str(values, 'data')!, process.env, {
@@ -18,11 +22,21 @@ export const serveCommand: CommandSpec = {
       ...(intOption(values, 'http-workers') ? { httpWorkers: intOption(values, 'http-workers')! } : {}),
     });
     const log = jsonLogger((line) => process.stdout.write(line));
-    const daemon = await startDaemon(config, log);
-    const host = daemon.http.family === 'IPv6' ? `[${daemon.http.address}]` : daemon.http.address;
-    const base = `http://${host}:${daemon.http.port}`;
+    if (isHttpWorker()) return runHttpWorker(config, log);
+
+    let http: AddressInfo;
+    let close: () => Promise<void>;
+    if (config.http.workers > 1) {
+      ({ http, close } = await superviseHttpWorkers(config, log));
+    } else {
+      const daemon = await startDaemon(config, log);
+      http = daemon.http!;
+      close = () => daemon.close();
+    }
+    const host = http.family === 'IPv6' ? `[${http.address}]` : http.address;
+    const base = `http://${host}:${http.port}`;
     io.err([
-      `authbox ${process.pid} serving ${config.dataDir}`,
+      `authbox ${process.pid} serving ${config.dataDir} (${config.http.workers} HTTP process${config.http.workers > 1 ? 'es' : ''})`,
       `  OCSP         POST ${base}/ocsp  (certificates say ${config.publicUrl}/ocsp)`,
       `  CRLs         ${base}/crl/issuing.crl  ${base}/crl/root.crl`,
       `  CA chain     ${base}/ca/chain.pem  ${base}/ca/issuing.crt  ${base}/ca/root.crt`,
@@ -32,7 +46,10 @@ export const serveCommand: CommandSpec = {
     await new Promise<void>((resolve) => {
       const stop = (signal: string): void => {
         log.info({ signal }, 'shutting down');
-        void daemon.close().then(resolve);
+        void close().then(() => {
+          rmSync(join(config.dataDir, PID_FILE), { force: true });
+          resolve();
+        });
       };
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));

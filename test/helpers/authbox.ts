@@ -1,0 +1,104 @@
+// Test helpers: run the built CLI, start a daemon on a free loopback port and stop it
+// by PID, run the openssl CLI. Integration tests need `make build` (dist/) first.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const AUTHBOX = join(ROOT, 'bin/authbox');
+
+export interface RunResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function authbox(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): RunResult {
+  const r = spawnSync(process.execPath, [AUTHBOX, ...args], {
+    encoding: 'utf8', input: options.input, env: { ...process.env, ...options.env }, timeout: 60_000,
+  });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs authbox and fails the test with its stderr if it did not exit 0. */
+export function authboxOk(args: string[]): string {
+  const r = authbox(args);
+  if (r.status !== 0) throw new Error(`authbox ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return r.stdout;
+}
+
+export function openssl(args: string[], options: { input?: string | Buffer; cwd?: string } = {}): RunResult {
+  const r = spawnSync('openssl', args, { encoding: 'utf8', input: options.input, cwd: options.cwd, timeout: 60_000 });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function tempDir(prefix = 'authbox-test-'): { path: string; cleanup(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** A data folder made by `authbox init`, with a public URL on a free loopback port. */
+export async function initDataDir(extra: string[] = []): Promise<{ dir: string; port: number; base: string; cleanup(): void }> {
+  const tmp = tempDir();
+  const port = await freePort();
+  const dir = join(tmp.path, 'data');
+  authboxOk(['init', '--data', dir, '--org', 'Test City', '--public-url', `http://127.0.0.1:${port}`, ...extra]);
+  return { dir, port, base: `http://127.0.0.1:${port}`, cleanup: tmp.cleanup };
+}
+
+export interface RunningDaemon {
+  proc: ChildProcess;
+  pid: number;
+  base: string;
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `authbox serve` and waits until /healthz answers. */
+export async function startServe(dir: string, port: number, extra: string[] = []): Promise<RunningDaemon> {
+  const proc = spawn(process.execPath, [AUTHBOX, 'serve', '--data', dir, '--http', `127.0.0.1:${port}`, ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`authbox serve exited ${proc.exitCode}: ${out}`);
+    try {
+      const r = await fetch(`${base}/healthz`);
+      if (r.ok) break;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`authbox serve did not come up: ${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    proc, pid: proc.pid!, base, output: () => out,
+    stop: async (signal = 'SIGTERM') => {
+      if (proc.exitCode === null) process.kill(proc.pid!, signal);
+      return exited;
+    },
+  };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
