@@ -17,6 +17,7 @@ import { openPki } from './main.js';
 import { OcspResponder } from './ocsp/responder.js';
 
 export const PID_FILE = 'authbox.pid';
+const OCSP_SIGNER_RENEW_BEFORE_MS = 30 * 86_400_000;
 
 export interface Daemon {
   /** Where HTTP listens; undefined in a primary whose workers serve HTTP. */
@@ -118,6 +119,20 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
 
   // Publish only once the listener is up: a daemon that cannot start changes nothing.
   publisher?.start();
+  // The process that publishes CRLs also keeps the OCSP signer (a year's certificate) fresh.
+  const renewal = publisher && setInterval(() => renewOcspSigner(), 12 * 3_600_000);
+  renewal?.unref();
+  const renewOcspSigner = (): void => {
+    try {
+      if (authority.renewOcspSignerIfDue(config.keyType, OCSP_SIGNER_RENEW_BEFORE_MS, { actor: 'system', source: 'system' })) {
+        log.info({}, 'OCSP signer certificate renewed');
+        feed.poll();
+      }
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'OCSP signer renewal failed');
+    }
+  };
+  if (publisher) renewOcspSigner();
   const pidFile = join(config.dataDir, PID_FILE);
   if (options.pidFile !== false) writePidFile(config.dataDir, [process.pid]);
   const pollNow = (): void => void feed.poll();
@@ -131,6 +146,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
       feed.stop();
       publisher?.stop();
       clearInterval(refresher);
+      clearInterval(renewal);
       if (server) {
         server.closeIdleConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));

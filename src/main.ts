@@ -72,8 +72,8 @@ export function initDataDir(opts: InitOptions): InitResult {
   chmodSync(opts.dataDir, 0o700);
   try {
     writeFileSync(join(opts.dataDir, MASTER_KEY_FILE), randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
-    const settings: StoredSettings = { organization: opts.organization, publicUrl };
-    writeFileSync(join(opts.dataDir, CONFIG_FILE), JSON.stringify({ ...settings, keyType: opts.keyType }, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+    const settings: StoredSettings = { organization: opts.organization, publicUrl, keyType: opts.keyType };
+    writeFileSync(join(opts.dataDir, CONFIG_FILE), JSON.stringify(settings, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
     openDatabase(join(opts.dataDir, DATABASE_FILE)).close();
     const pki = openPki(loadConfig(opts.dataDir, {}));
     try {

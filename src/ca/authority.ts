@@ -142,6 +142,15 @@ export class CertificateAuthority {
     this.reload();
   }
 
+  /** Renews the OCSP signer when it expires within `withinMs`; true when it did. */
+  renewOcspSignerIfDue(keyType: KeyType, withinMs: number, by: Actor): boolean {
+    const ca = this.issuingCa();
+    const notAfter = ca.ocsp ? readCertificate(ca.ocsp.certDer).notAfter.getTime() : 0;
+    if (notAfter - this.deps.clock().getTime() > withinMs) return false;
+    this.renewOcspSigner(keyType, by);
+    return true;
+  }
+
   private urlsFor(ca: LoadedCa): { crl: string; ocsp: string; caIssuers: string } {
     const u = this.deps.urls;
     return { crl: u.crl(ca.record.name), ocsp: u.ocsp(), caIssuers: u.caIssuers(ca.record.name) };

@@ -3,6 +3,7 @@
 // environment.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseKeyType, type KeyType } from '../ca/keys.js';
 import { AppError } from '../core/errors.js';
 
 export interface ListenAddress {
@@ -16,6 +17,8 @@ export interface AuthboxConfig {
   readonly masterKeyFile: string;
   readonly organization: string;
   readonly publicUrl: string;
+  /** Key type for keys authbox makes for itself (OCSP signer renewals). */
+  readonly keyType: KeyType;
   readonly http: { readonly listen: ListenAddress; readonly workers: number; readonly maxBodyBytes: number };
   readonly ocsp: { readonly validitySeconds: number; readonly cacheMaxAgeSeconds: number; readonly cacheEntries: number };
   readonly crl: { readonly validitySeconds: number; readonly debounceMs: number };
@@ -26,6 +29,7 @@ export interface AuthboxConfig {
 export interface StoredSettings {
   organization: string;
   publicUrl: string;
+  keyType?: string;
   http?: Partial<AuthboxConfig['http']> & { listen?: string };
   ocsp?: Partial<AuthboxConfig['ocsp']>;
   crl?: Partial<AuthboxConfig['crl']>;
@@ -87,6 +91,7 @@ export function loadConfig(dataDir: string, env: NodeJS.ProcessEnv = process.env
     masterKeyFile: masterKeyPath(dataDir, env),
     organization: stored.organization,
     publicUrl: stored.publicUrl,
+    keyType: parseKeyType(stored.keyType ?? 'ec-p256'),
     http: {
       listen: parseListen(overrides.httpListen ?? http.listen ?? '0.0.0.0:8080', '--http'),
       workers: positive(overrides.httpWorkers ?? http.workers, 2, 'http.workers'),

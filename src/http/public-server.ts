@@ -77,7 +77,8 @@ export function createPublicServer(content: PublicContent, options: PublicServer
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
 
-    if (path === '/ocsp' || path === '/ocsp/') {
+    // Some relying parties are configured with the bare host: POST / is OCSP too.
+    if (path === '/ocsp' || path === '/ocsp/' || (path === '/' && req.method === 'POST')) {
       if (req.method !== 'POST') return sendText(res, 405, 'OCSP requests are POSTed here, or sent as GET /ocsp/<base64>\n');
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > options.maxBodyBytes) {
