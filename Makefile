@@ -13,7 +13,7 @@ APT := DEBIAN_FRONTEND=noninteractive apt-get -o Dpkg::Use-Pty=0 -qq
 
 # Node.js 20 or later and a compiler for better-sqlite3's native addon.
 node-deps:
-	@if ! command -v node >/dev/null || ! node -e 'process.exit(+process.versions.node.split(".")[0] < 20)'; then \
+	@if ! command -v node >/dev/null || ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)'; then \
 	  echo "installing Node.js from Debian packages"; \
 	  $(APT) update && $(APT) install -y nodejs npm python3 make g++; \
 	fi

@@ -1,6 +1,6 @@
 // The `authbox` command's conventions: --help everywhere (exit 0), a wrong argument
 // says what is wrong (exit 2), a failure is one line (exit 1), never a stack trace.
-import { chmodSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authbox, initDataDir, tempDir } from '../helpers/authbox.js';
@@ -52,6 +52,7 @@ describe('--help', () => {
       for (const o of options) expect(r.stdout, `${name} ${o}`).toContain(o);
       expect(r.stderr, name).toBe('');
     });
+    expect(existsSync(join(work.path, 'must-not-exist'))).toBe(false);
     expect(authbox(['cert', 'issue', '-h']).status).toBe(0);
   });
 });

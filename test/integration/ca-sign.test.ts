@@ -170,6 +170,16 @@ describe('cert sign: bad requests are refused and nothing is stored', () => {
     refused(makeCsr(['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:secp256k1'], '/CN=k1'), /curve secp256k1 is not accepted/);
   });
 
+  it('an Ed25519 key, and an RSA-PSS signature', () => {
+    refused(makeCsr(['-newkey', 'ed25519'], '/CN=ed'), /key algorithm ed25519 is not accepted/);
+    refused(makeCsr(['-newkey', 'rsa:2048', '-sigopt', 'rsa_padding_mode:pss'], '/CN=pss'), /signature algorithm 1\.2\.840\.113549\.1\.1\.10 is not accepted/);
+  });
+
+  it('a request larger than 64 KiB', () => {
+    const body = Buffer.alloc(70_000, 0x41).toString('base64').match(/.{1,64}/g)!.join('\n');
+    refused(write('csr', `-----BEGIN CERTIFICATE REQUEST-----\n${body}\n-----END CERTIFICATE REQUEST-----\n`), /larger than 65536 bytes/);
+  });
+
   it('a file that does not exist', () => refused(join(work.path, 'no-such.csr'), /cannot read .*no-such\.csr: ENOENT/));
 
   it('a certificate instead of a request, PEM and DER', () => {
