@@ -20,7 +20,9 @@ node-deps:
 	@node -e 'if (+process.versions.node.split(".")[0] < 20) { console.error("authbox needs Node.js 20 or later; this is " + process.version); process.exit(1) }'
 
 node_modules/.package-lock.json: package.json package-lock.json | node-deps
-	npm ci --no-audit --no-fund
+	@# npm ci refuses this lock file when the registry mirror leaves out other platforms'
+	@# optional packages (rollup's); npm install then resolves the same versions.
+	npm ci --no-audit --no-fund || npm install --no-audit --no-fund
 	@touch $@
 
 build: node_modules/.package-lock.json

@@ -61,7 +61,9 @@ export function oid(dotted: string): Buffer {
     if (!/^\d+$/.test(a)) throw new Error(`bad OID ${dotted}`);
     return BigInt(a);
   });
-  if (arcs.length < 2) throw new Error(`bad OID ${dotted}`);
+  // X.660: the first arc is 0, 1 or 2, and under 0 and 1 the second is below 40; else
+  // the first subidentifier would decode as a different OID.
+  if (arcs.length < 2 || arcs[0]! > 2n || (arcs[0]! < 2n && arcs[1]! >= 40n)) throw new Error(`bad OID ${dotted}`);
   const out: number[] = [];
   const push = (v: bigint): void => {
     const chunk: number[] = [Number(v & 0x7fn)];

@@ -32,5 +32,7 @@ export function pemOrDer(data: Buffer, labels: readonly string[]): Buffer {
   const head = data.subarray(0, 64).toString('latin1');
   if (head.includes('-----BEGIN')) return fromPem(data.toString('utf8'), labels);
   if (data.length > 0 && data[0] === 0x30) return data;
+  // `openssl req -text` and `openssl pkcs12` put a text dump or bag attributes before the block.
+  if (data.includes('-----BEGIN', 0, 'latin1')) return fromPem(data.toString('utf8'), labels);
   throw new AppError('PEM_INVALID', `neither PEM (${labels.join(' or ')}) nor DER`);
 }
