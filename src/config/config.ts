@@ -81,7 +81,7 @@ export function loadConfig(dataDir: string, env: NodeJS.ProcessEnv = process.env
   } catch (e) {
     throw new AppError('BAD_INPUT', `${file} is not valid JSON: ${(e as Error).message}`);
   }
-  if (typeof stored.organization !== 'string' || typeof stored.publicUrl !== 'string') {
+  if (typeof stored !== 'object' || stored === null || typeof stored.organization !== 'string' || typeof stored.publicUrl !== 'string') {
     throw new AppError('BAD_INPUT', `${file} must set "organization" and "publicUrl"`);
   }
   const http = stored.http ?? {};

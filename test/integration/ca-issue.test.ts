@@ -60,6 +60,13 @@ describe('cert issue: profiles', () => {
     expect(user.stdout).toMatch(/issued user certificate [0-9a-f]{32}/);
   });
 
+  it('carries the UPN for Windows when the user is named as one, and only for the user profile', () => {
+    const bob = issue(['--profile', 'user', '--cn', 'Bob', '--user', 'bob@corp.example']);
+    expect(extension(x509Text(bob.cert), 'X509v3 Subject Alternative Name')).toBe('othername: UPN::bob@corp.example');
+    const carol = issue(['--profile', 'user', '--cn', 'Carol', '--user', 'carol']);
+    expect(x509Text(carol.cert)).not.toMatch(/Subject Alternative Name/);
+  });
+
   it('puts DNS SANs in device certificates and DNS/IP SANs in server certificates', () => {
     expect(extension(x509Text(device.cert), 'X509v3 Subject Alternative Name')).toBe('DNS:laptop-17.corp.example');
     expect(extension(x509Text(server.cert), 'X509v3 Subject Alternative Name'))

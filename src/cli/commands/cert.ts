@@ -41,6 +41,11 @@ function sansFrom(values: Values, profile: Profile, cn: string): SanEntry[] {
     ...list(values, 'dns').map((value) => ({ kind: 'dns' as const, value })),
     ...list(values, 'ip').map((value) => ({ kind: 'ip' as const, value })),
   ];
+  // Windows maps a certificate to an account by its UPN: when the user is named as a UPN, carry it.
+  const user = str(values, 'user');
+  if (profile.sans.includes('upn') && !str(values, 'upn') && user && /^[^\s@]+@[^\s@]+$/.test(user)) {
+    sans.push({ kind: 'upn', value: user });
+  }
   // A server certificate is matched on its SANs, never its CN (RFC 6125).
   if (profile.name === 'server' && !sans.some((s) => s.kind === 'dns' || s.kind === 'ip') && /^[a-z0-9.-]+$/i.test(cn)) {
     sans.push({ kind: 'dns', value: cn });
@@ -209,11 +214,13 @@ export const certListCommand: CommandSpec = {
   },
   run(values, io) {
     const status = oneOf(values, 'status', ['valid', 'revoked', 'expired', 'hold'] as const);
+    const limit = intOption(values, 'limit');
+    if (limit === 0) throw new UsageError('--limit must be at least 1');
     withPki(values, (pki) => {
       const now = Date.now();
       const certs = pki.store.queryCertificates({
         now, ...(str(values, 'user') ? { username: str(values, 'user')! } : {}), ...(status ? { status } : {}),
-        ...(intOption(values, 'limit') ? { limit: intOption(values, 'limit')! } : {}),
+        ...(limit !== undefined ? { limit } : {}),
       });
       const rows = certs.map((c) => describe(c, now) as Record<string, unknown>);
       if (values.json) return io.out(JSON.stringify(rows, null, 2) + '\n');
