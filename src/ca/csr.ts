@@ -45,12 +45,19 @@ export function verifyCsr(der: Buffer): VerifiedCsr {
   try {
     const outer = readElement(der);
     if (outer.tag !== Tag.SEQUENCE || outer.end !== der.length) throw new DerError('not a single SEQUENCE');
-    const [criEl, algEl, sigEl] = readChildren(der, outer);
-    if (!criEl || !algEl || !sigEl || sigEl.tag !== Tag.BIT_STRING) throw new DerError('missing parts');
+    const [criEl, algEl, sigEl, extra] = readChildren(der, outer);
+    if (!criEl || !algEl || !sigEl || sigEl.tag !== Tag.BIT_STRING || algEl.tag !== Tag.SEQUENCE) throw new DerError('missing parts');
+    if (extra) throw new DerError('unexpected element after the signature');
+    // Outside what was signed, so held to DER: no unused bits, parameters absent or NULL (RFC 4055 §5, RFC 5758 §3.2).
+    if (sigEl.end === sigEl.valueStart || der[sigEl.valueStart] !== 0) throw new DerError('signature BIT STRING with unused bits');
     cri = der.subarray(criEl.start, criEl.end);
-    const [oidEl] = readChildren(der, algEl);
+    const [oidEl, params, more] = readChildren(der, algEl);
     if (!oidEl || oidEl.tag !== Tag.OID) throw new DerError('bad signature algorithm');
     sigOid = decodeOid(der.subarray(oidEl.valueStart, oidEl.end));
+    // Algorithms we do not accept (RSASSA-PSS has parameters) are refused by name below.
+    if (HASH_OF_SIG[sigOid] && (more || (params && (params.tag !== Tag.NULL || params.end !== params.valueStart)))) {
+      throw new DerError('bad signature algorithm parameters');
+    }
     signature = der.subarray(sigEl.valueStart + 1, sigEl.end);
   } catch (e) {
     throw new AppError('CSR_INVALID', `not a PKCS#10 request: ${(e as Error).message}`);

@@ -42,7 +42,7 @@ export const MASTER_KEY_FILE = 'master.key';
 export const MASTER_KEY_CREDENTIAL = 'authbox-master-key';
 
 export function parseListen(value: string, what: string): ListenAddress {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(value.trim());
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(value.trim());
   const port = m ? Number(m[3]) : NaN;
   if (!m || port > 65535) throw new AppError('BAD_INPUT', `${what} must be ADDRESS:PORT (e.g. 0.0.0.0:8080 or [::]:8080), not "${value}"`);
   return { host: (m[1] ?? m[2])!, port };

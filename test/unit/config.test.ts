@@ -1,0 +1,222 @@
+// src/config/config.ts: the data folder's authbox.json over defaults, validated once and
+// frozen; the master key path (env, systemd credential, data folder) and its file checks.
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AppError } from '../../src/core/errors.js';
+import {
+  CONFIG_FILE, MASTER_KEY_CREDENTIAL, loadConfig, masterKeyPath, parseListen, readMasterKey,
+} from '../../src/config/config.js';
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return e instanceof AppError ? e.code : `not an AppError: ${String(e)}`;
+  }
+  return undefined;
+}
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'authbox-config-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const writeSettings = (settings: unknown): void => writeFileSync(join(dir, CONFIG_FILE), JSON.stringify(settings));
+const base = { organization: 'Test City', publicUrl: 'http://ca.test:8080' };
+
+describe('parseListen', () => {
+  const ok: [string, string, number][] = [
+    ['0.0.0.0:8080', '0.0.0.0', 8080],
+    ['[::]:1812', '::', 1812],
+    ['127.0.0.1:0', '127.0.0.1', 0],
+    ['[::1]:443', '::1', 443],
+    ['[::ffff:192.0.2.1]:65535', '::ffff:192.0.2.1', 65535],
+    ['localhost:8443', 'localhost', 8443],
+    [' 10.0.0.1:80 ', '10.0.0.1', 80],
+  ];
+  for (const [input, host, port] of ok) {
+    it(`${JSON.stringify(input)} → ${host} port ${port}`, () => {
+      expect(parseListen(input, '--http')).toEqual({ host, port });
+    });
+  }
+
+  const refused = ['8080', 'host:99999', '', ':8080', 'host:', 'host:65536', '::1:80', '[::1]', 'a b:80', 'host:123456', 'host:-1', 'host:80x', '[zz]:80', '[::1:80', 'a]:80'];
+  for (const input of refused) {
+    it(`refuses ${JSON.stringify(input)} with BAD_INPUT naming the option`, () => {
+      let err: unknown;
+      try {
+        parseListen(input, '--radius');
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(AppError);
+      expect((err as AppError).code).toBe('BAD_INPUT');
+      expect((err as AppError).message).toContain('--radius');
+    });
+  }
+});
+
+describe('loadConfig', () => {
+  it('applies the defaults', () => {
+    writeSettings(base);
+    const c = loadConfig(dir, {});
+    expect(c).toEqual({
+      dataDir: dir,
+      databaseFile: join(dir, 'authbox.db'),
+      masterKeyFile: join(dir, 'master.key'),
+      organization: 'Test City',
+      publicUrl: 'http://ca.test:8080',
+      keyType: 'ec-p256',
+      http: { listen: { host: '0.0.0.0', port: 8080 }, workers: 2, maxBodyBytes: 16 * 1024 },
+      ocsp: { validitySeconds: 3600, cacheMaxAgeSeconds: 60, cacheEntries: 200_000 },
+      crl: { validitySeconds: 86_400, debounceMs: 300 },
+      feed: { pollMs: 100 },
+    });
+  });
+
+  it('applies stored settings, and command-line overrides over them', () => {
+    writeSettings({
+      ...base,
+      keyType: 'rsa-3072',
+      http: { listen: '127.0.0.1:9000', workers: 4, maxBodyBytes: 4096 },
+      ocsp: { validitySeconds: 600, cacheMaxAgeSeconds: 0, cacheEntries: 1000 },
+      crl: { validitySeconds: 3600, debounceMs: 0 },
+    });
+    const stored = loadConfig(dir, {});
+    expect(stored.keyType).toBe('rsa-3072');
+    expect(stored.http).toEqual({ listen: { host: '127.0.0.1', port: 9000 }, workers: 4, maxBodyBytes: 4096 });
+    expect(stored.ocsp).toEqual({ validitySeconds: 600, cacheMaxAgeSeconds: 0, cacheEntries: 1000 });
+    expect(stored.crl).toEqual({ validitySeconds: 3600, debounceMs: 0 });
+    const over = loadConfig(dir, {}, { httpListen: '[::]:8443', httpWorkers: 1 });
+    expect(over.http.listen).toEqual({ host: '::', port: 8443 });
+    expect(over.http.workers).toBe(1);
+    expect(over.http.maxBodyBytes).toBe(4096);
+  });
+
+  it('is deeply frozen: assignment throws in strict mode (ESM modules are strict)', () => {
+    writeSettings(base);
+    const c = loadConfig(dir, {});
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(() => {
+      (c as { organization: string }).organization = 'x';
+    }).toThrow(TypeError);
+    expect(() => {
+      (c.http.listen as { port: number }).port = 1;
+    }).toThrow(TypeError);
+    expect(() => {
+      (c.ocsp as { validitySeconds: number }).validitySeconds = 1;
+    }).toThrow(TypeError);
+    expect(c.http.listen.port).toBe(8080);
+  });
+
+  it('a folder without authbox.json is DATA_DIR_MISSING', () => {
+    expect(codeOf(() => loadConfig(dir, {}))).toBe('DATA_DIR_MISSING');
+    expect(codeOf(() => loadConfig(join(dir, 'nope'), {}))).toBe('DATA_DIR_MISSING');
+  });
+
+  it('an unknown keyType is KEY_TYPE_UNSUPPORTED', () => {
+    writeSettings({ ...base, keyType: 'rsa-1024' });
+    expect(codeOf(() => loadConfig(dir, {}))).toBe('KEY_TYPE_UNSUPPORTED');
+  });
+
+  it('invalid JSON is BAD_INPUT', () => {
+    writeFileSync(join(dir, CONFIG_FILE), '{"organization": "x",');
+    expect(codeOf(() => loadConfig(dir, {}))).toBe('BAD_INPUT');
+  });
+
+  const invalid: [string, unknown][] = [
+    ['no organization', { publicUrl: 'http://x' }],
+    ['no publicUrl', { organization: 'x' }],
+    ['a JSON null', null],
+    ['a JSON array', []],
+    ['a JSON string', 'authbox'],
+    ['a bad listen address', { ...base, http: { listen: '8080' } }],
+    ['zero workers', { ...base, http: { workers: 0 } }],
+    ['workers as a string', { ...base, http: { workers: '2' } }],
+    ['a tiny maxBodyBytes', { ...base, http: { maxBodyBytes: 10 } }],
+    ['OCSP validity under a minute', { ...base, ocsp: { validitySeconds: 59 } }],
+    ['a negative OCSP max-age', { ...base, ocsp: { cacheMaxAgeSeconds: -1 } }],
+    ['a tiny OCSP cache', { ...base, ocsp: { cacheEntries: 99 } }],
+    ['a CRL validity under five minutes', { ...base, crl: { validitySeconds: 299 } }],
+    ['a number that parses as Infinity', '{"organization":"x","publicUrl":"http://x","crl":{"debounceMs":1e400}}'],
+  ];
+  for (const [name, settings] of invalid) {
+    it(`${name} is BAD_INPUT`, () => {
+      writeFileSync(join(dir, CONFIG_FILE), typeof settings === 'string' && settings.startsWith('{') ? settings : JSON.stringify(settings));
+      expect(codeOf(() => loadConfig(dir, {}))).toBe('BAD_INPUT');
+    });
+  }
+});
+
+describe('masterKeyPath', () => {
+  it('prefers AUTHBOX_MASTER_KEY_FILE', () => {
+    const creds = join(dir, 'creds');
+    mkdirSync(creds);
+    writeFileSync(join(creds, MASTER_KEY_CREDENTIAL), 'x');
+    expect(masterKeyPath('/data', { AUTHBOX_MASTER_KEY_FILE: '/etc/authbox/key', CREDENTIALS_DIRECTORY: creds })).toBe('/etc/authbox/key');
+  });
+
+  it('then $CREDENTIALS_DIRECTORY/authbox-master-key when it exists', () => {
+    const creds = join(dir, 'creds');
+    mkdirSync(creds);
+    writeFileSync(join(creds, MASTER_KEY_CREDENTIAL), 'x');
+    expect(masterKeyPath('/data', { CREDENTIALS_DIRECTORY: creds })).toBe(join(creds, 'authbox-master-key'));
+  });
+
+  it('else DIR/master.key (also when the credentials folder lacks the credential)', () => {
+    expect(masterKeyPath('/data', {})).toBe('/data/master.key');
+    expect(masterKeyPath('/data', { CREDENTIALS_DIRECTORY: dir })).toBe('/data/master.key');
+    expect(masterKeyPath('/data', { AUTHBOX_MASTER_KEY_FILE: '' })).toBe('/data/master.key');
+  });
+
+  it('loadConfig takes it from the environment it is given, not process.env', () => {
+    writeSettings(base);
+    expect(loadConfig(dir, { AUTHBOX_MASTER_KEY_FILE: '/k' }).masterKeyFile).toBe('/k');
+    expect(loadConfig(dir, {}).masterKeyFile).toBe(join(dir, 'master.key'));
+  });
+});
+
+describe('readMasterKey', () => {
+  const keyFile = (): string => join(dir, 'master.key');
+  const writeKey = (text: string, mode: number): void => {
+    writeFileSync(keyFile(), text, { mode });
+    chmodSync(keyFile(), mode); // the umask may have cleared bits
+  };
+
+  it('reads 32 base64 bytes from a 0600 file, ignoring the trailing newline', () => {
+    const key = randomBytes(32);
+    writeKey(key.toString('base64') + '\n', 0o600);
+    expect(readMasterKey(keyFile()).equals(key)).toBe(true);
+    chmodSync(keyFile(), 0o400);
+    expect(readMasterKey(keyFile()).equals(key)).toBe(true);
+  });
+
+  for (const mode of [0o644, 0o640, 0o604, 0o660, 0o601]) {
+    it(`refuses mode ${mode.toString(8)} with MASTER_KEY_INVALID`, () => {
+      writeKey(randomBytes(32).toString('base64') + '\n', mode);
+      expect(codeOf(() => readMasterKey(keyFile()))).toBe('MASTER_KEY_INVALID');
+    });
+  }
+
+  it('a missing file is MASTER_KEY_MISSING', () => {
+    expect(codeOf(() => readMasterKey(keyFile()))).toBe('MASTER_KEY_MISSING');
+  });
+
+  for (const n of [0, 16, 31, 33, 64]) {
+    it(`${n} bytes is MASTER_KEY_INVALID`, () => {
+      writeKey(randomBytes(n).toString('base64') + '\n', 0o600);
+      expect(codeOf(() => readMasterKey(keyFile()))).toBe('MASTER_KEY_INVALID');
+    });
+  }
+
+  it('text that is not base64 is MASTER_KEY_INVALID', () => {
+    writeKey('this is not a key at all, not even close!!\n', 0o600);
+    expect(codeOf(() => readMasterKey(keyFile()))).toBe('MASTER_KEY_INVALID');
+  });
+});
