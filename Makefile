@@ -46,6 +46,7 @@ test-deps:
 	fi
 
 test: build test-deps
+	npx tsc -p tsconfig.test.json
 	@mkdir -p test-results
 	@set +e; npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json; status=$$?; \
 	node scripts/test-summary.mjs test-results/vitest.json || status=1; exit $$status

@@ -9,15 +9,8 @@ import { AppError } from '../../src/core/errors.js';
 import {
   CONFIG_FILE, MASTER_KEY_CREDENTIAL, loadConfig, masterKeyPath, parseListen, readMasterKey,
 } from '../../src/config/config.js';
+import { codeOf } from '../helpers/unit.js';
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof AppError ? e.code : `not an AppError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 let dir: string;
 beforeEach(() => {

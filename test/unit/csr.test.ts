@@ -10,6 +10,7 @@ import { readChildren, readElement, seq } from '../../src/ca/der.js';
 import { algorithmIdentifierDer, SigOid } from '../../src/ca/keys.js';
 import { AppError } from '../../src/core/errors.js';
 import { CSR_MAX_BYTES, verifyCsr } from '../../src/ca/csr.js';
+import { codeOf, prng } from '../helpers/unit.js';
 
 let dir: string;
 
@@ -22,14 +23,6 @@ function makeCsr(name: string, keyArgs: string[], subject = `/CN=${name}/O=Test 
   return { der: readFileSync(out), keyFile };
 }
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof AppError ? e.code : `not an AppError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 const csrs: Record<string, { der: Buffer; keyFile: string }> = {};
 const ec = (curve: string): string[] => ['-newkey', 'ec', '-pkeyopt', `ec_paramgen_curve:${curve}`];
@@ -195,17 +188,6 @@ describe('verifyCsr refuses', () => {
   });
 });
 
-/** A small deterministic PRNG (mulberry32) so a failing mutation can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutate(base: Buffer, rnd: () => number): Buffer {
   const int = (n: number): number => Math.floor(rnd() * n);

@@ -2,21 +2,13 @@
 // bound as additional authenticated data. Every failure is KEY_DECRYPT_FAILED.
 import { createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../src/core/errors.js';
 import { KeyVault, sealKey, unsealKey } from '../../src/ca/keystore.js';
+import { codeOf } from '../helpers/unit.js';
 
 const master = randomBytes(32);
 const pkcs8 = (k: KeyObject): Buffer => k.export({ type: 'pkcs8', format: 'der' });
 const ecKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof AppError ? e.code : `not an AppError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 describe('sealKey / unsealKey', () => {
   const id = '3b0c5a7e-1111-4222-8333-444455556666';

@@ -32,6 +32,7 @@ import {
   type OcspResponderSigner,
   type ParsedOcspRequest,
 } from '../../src/ocsp/codec.js';
+import { prngUint32 as prng } from '../helpers/unit.js';
 
 const OID = {
   sha1: '1.3.14.3.2.26',
@@ -348,17 +349,6 @@ describe('parseOcspRequest on garbage', () => {
   });
 });
 
-/** A small deterministic generator (mulberry32), so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 /** How openssl prints an ASN1_TIME: "Jan  2 03:04:05 2024 GMT". */

@@ -1,17 +1,9 @@
 // src/ca/pem.ts: PEM armour (RFC 7468), strict about what is not one.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../src/core/errors.js';
 import { fromPem, fromPemAll, pemOrDer, toPem } from '../../src/ca/pem.js';
+import { codeOf } from '../helpers/unit.js';
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof AppError ? e.code : `not an AppError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 const CERT = ['CERTIFICATE'];
 const CSR = ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'];
