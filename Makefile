@@ -46,9 +46,10 @@ test-deps:
 	fi
 
 test: build test-deps
-	npx tsc -p tsconfig.test.json
 	@mkdir -p test-results
-	@set +e; npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json; status=$$?; \
+	@set +e; npx tsc -p tsconfig.test.json; typed=$$?; \
+	npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json; status=$$?; \
+	[ $$typed -eq 0 ] || { echo "the tests do not type-check (above)"; status=1; }; \
 	node scripts/test-summary.mjs test-results/vitest.json || status=1; exit $$status
 
 bench: build
