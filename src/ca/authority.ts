@@ -189,7 +189,7 @@ export class CertificateAuthority {
       issuerSpki: ca.facts.spki, profile, sans: req.sans, urls: this.urlsFor(ca),
     }, ca.signer);
     const rec: CertRecord = {
-      caId: ca.record.id, serial: serialHexOf(serial), profile: profile.name, subject: readCertificate(der).subjectText,
+      caId: ca.record.id, serial: serialHexOf(serial), profile: profile.name, subject: `O=${this.deps.organization}, CN=${commonName}`,
       commonName, username: req.username ?? null, sans: req.sans, notBefore: now - BACKDATE_MS, notAfter: Math.floor(notAfter / 1000) * 1000,
       issuedAt: now, der, status: 'valid', revokedAt: null, reason: null,
     };

@@ -1,8 +1,6 @@
 // PKCS#10 (RFC 2986) requests: parsed strictly, signature verified, key checked,
 // before anything is signed. Each refusal names its reason.
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { CertificationRequest } from '@peculiar/asn1-csr';
 import { AppError } from '../core/errors.js';
 import { DerError, decodeOid, readChildren, readElement, Tag } from './der.js';
 import { SigOid } from './keys.js';
@@ -39,6 +37,49 @@ export function checkSubjectKey(key: KeyObject): void {
   throw new AppError('CSR_KEY_UNSUPPORTED', `key algorithm ${key.asymmetricKeyType} is not accepted`);
 }
 
+const STRING_DECODERS: Readonly<Record<number, (b: Buffer) => string>> = {
+  [Tag.UTF8_STRING]: (b) => b.toString('utf8'),
+  0x13: (b) => b.toString('latin1'), // PrintableString
+  0x14: (b) => b.toString('latin1'), // TeletexString, read as Latin-1 as most software does
+  0x16: (b) => b.toString('latin1'), // IA5String
+  0x1e: (b) => Buffer.from(b).swap16().toString('utf16le'), // BMPString (UTF-16BE)
+};
+
+/**
+ * CertificationRequestInfo (RFC 2986 §4.1), walked rather than parsed into objects: the
+ * key and the CN are all issuance takes from it, and this runs once per certificate.
+ */
+function readRequestInfo(cri: Buffer): { spki: Buffer; commonName?: string } {
+  try {
+    const info = readElement(cri);
+    if (info.tag !== Tag.SEQUENCE) throw new DerError('CertificationRequestInfo is not a SEQUENCE');
+    const [version, subject, spki, attributes, extra] = readChildren(cri, info);
+    if (!version || version.tag !== Tag.INTEGER || version.end - version.valueStart !== 1 || cri[version.valueStart] !== 0) {
+      throw new DerError('version is not v1 (0)');
+    }
+    if (!subject || subject.tag !== Tag.SEQUENCE) throw new DerError('subject is not a Name');
+    if (!spki || spki.tag !== Tag.SEQUENCE) throw new DerError('no SubjectPublicKeyInfo');
+    if (attributes && attributes.tag !== 0xa0) throw new DerError('attributes are not [0]');
+    if (attributes) readChildren(cri, attributes);
+    if (extra) throw new DerError('unexpected element after the attributes');
+    let commonName: string | undefined;
+    for (const rdn of readChildren(cri, subject)) {
+      if (rdn.tag !== Tag.SET) throw new DerError('subject RDN is not a SET');
+      for (const atv of readChildren(cri, rdn)) {
+        const [type, value] = readChildren(cri, atv);
+        if (atv.tag !== Tag.SEQUENCE || !type || type.tag !== Tag.OID || !value) throw new DerError('bad subject attribute');
+        if (decodeOid(cri.subarray(type.valueStart, type.end)) !== NameOid.CN) continue;
+        const decode = STRING_DECODERS[value.tag];
+        if (!decode) throw new DerError('the CN is not a string');
+        commonName = decode(cri.subarray(value.valueStart, value.end));
+      }
+    }
+    return { spki: Buffer.from(cri.subarray(spki.start, spki.end)), ...(commonName !== undefined ? { commonName } : {}) };
+  } catch (e) {
+    throw new AppError('CSR_INVALID', `not a PKCS#10 request: ${(e as Error).message}`);
+  }
+}
+
 export function verifyCsr(der: Buffer): VerifiedCsr {
   if (der.length > CSR_MAX_BYTES) throw new AppError('CSR_INVALID', `the CSR is larger than ${CSR_MAX_BYTES} bytes`);
   let cri: Buffer, sigOid: string, signature: Buffer;
@@ -62,16 +103,10 @@ export function verifyCsr(der: Buffer): VerifiedCsr {
   } catch (e) {
     throw new AppError('CSR_INVALID', `not a PKCS#10 request: ${(e as Error).message}`);
   }
-  let parsed: CertificationRequest;
-  try {
-    parsed = AsnConvert.parse(der, CertificationRequest);
-  } catch (e) {
-    throw new AppError('CSR_INVALID', `not a PKCS#10 request: ${(e as Error).message}`);
-  }
-  const spki = Buffer.from(AsnConvert.serialize(parsed.certificationRequestInfo.subjectPKInfo));
+  const { spki: requestedSpki, commonName } = readRequestInfo(cri);
   let publicKey: KeyObject;
   try {
-    publicKey = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+    publicKey = createPublicKey({ key: requestedSpki, format: 'der', type: 'spki' });
   } catch (e) {
     throw new AppError('CSR_KEY_UNSUPPORTED', `the CSR's public key cannot be read: ${(e as Error).message}`);
   }
@@ -83,9 +118,6 @@ export function verifyCsr(der: Buffer): VerifiedCsr {
   }
   const ok = verify(scheme.hash, cri, scheme.ec ? { key: publicKey, dsaEncoding: 'der' } : publicKey, signature);
   if (!ok) throw new AppError('CSR_SIGNATURE_INVALID', 'the CSR signature does not verify: it was altered or not signed by its key');
-  let commonName: string | undefined;
-  for (const rdn of parsed.certificationRequestInfo.subject) {
-    for (const atv of rdn) if (atv.type === NameOid.CN) commonName = atv.value.toString();
-  }
-  return { spki, publicKey, ...(commonName !== undefined ? { commonName } : {}) };
+  // Re-exported, so the certificate carries the key in canonical DER whatever the requester wrote.
+  return { spki: publicKey.export({ type: 'spki', format: 'der' }), publicKey, ...(commonName !== undefined ? { commonName } : {}) };
 }

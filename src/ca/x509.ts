@@ -105,23 +105,29 @@ function keyUsageFor(profile: Profile, spki: Buffer): number {
   return !profile.isCa && rsa ? profile.keyUsage | KeyUsageBit.keyEncipherment : profile.keyUsage;
 }
 
-function extensionsFor(spec: CertificateSpec): asn.Extension[] {
+/**
+ * The extensions that depend only on the profile, the key algorithm, the issuer and its
+ * URLs are the same for every certificate a CA issues under a profile: built once.
+ */
+const staticExtensionCache = new Map<string, asn.Extension[]>();
+const STATIC_CACHE_LIMIT = 64;
+
+function staticExtensions(spec: CertificateSpec): asn.Extension[] {
   const { profile } = spec;
+  const keyUsage = keyUsageFor(profile, spec.subjectSpki);
+  const key = `${profile.name}|${keyUsage}|${spec.issuerSpki.toString('base64')}|${JSON.stringify(spec.urls ?? null)}`;
+  const cached = staticExtensionCache.get(key);
+  if (cached) return cached;
   const exts: asn.Extension[] = [
     ext(asn.id_ce_basicConstraints, true, new asn.BasicConstraints(
       profile.isCa ? { cA: true, ...(profile.pathLen !== undefined ? { pathLenConstraint: profile.pathLen } : {}) } : { cA: false },
     )),
-    ext(asn.id_ce_keyUsage, true, new asn.KeyUsage(keyUsageFor(profile, spec.subjectSpki))),
-    ext(asn.id_ce_subjectKeyIdentifier, false, new asn.SubjectKeyIdentifier(keyIdentifier(spec.subjectSpki))),
+    ext(asn.id_ce_keyUsage, true, new asn.KeyUsage(keyUsage)),
     ext(asn.id_ce_authorityKeyIdentifier, false, new asn.AuthorityKeyIdentifier({
       keyIdentifier: new asn.KeyIdentifier(keyIdentifier(spec.issuerSpki)),
     })),
   ];
   if (profile.eku.length) exts.push(ext(asn.id_ce_extKeyUsage, false, new asn.ExtendedKeyUsage([...profile.eku])));
-  if (spec.sans.length) {
-    // RFC 5280 §4.2.1.6: critical only when the subject is empty, which we never issue.
-    exts.push(ext(asn.id_ce_subjectAltName, false, new asn.SubjectAlternativeName(spec.sans.map(generalName))));
-  }
   if (profile.ocspNoCheck) {
     exts.push(new asn.Extension({ extnID: OID_OCSP_NOCHECK, critical: false, extnValue: new OctetString(Buffer.from([0x05, 0x00])) }));
   }
@@ -147,7 +153,32 @@ function extensionsFor(spec: CertificateSpec): asn.Extension[] {
     }
     exts.push(ext(asn.id_pe_authorityInfoAccess, false, new asn.AuthorityInfoAccessSyntax(access)));
   }
+  if (staticExtensionCache.size >= STATIC_CACHE_LIMIT) staticExtensionCache.clear();
+  staticExtensionCache.set(key, exts);
   return exts;
+}
+
+function extensionsFor(spec: CertificateSpec): asn.Extension[] {
+  const [basicConstraints, keyUsage, ...rest] = staticExtensions(spec);
+  const exts = [
+    basicConstraints!, keyUsage!,
+    ext(asn.id_ce_subjectKeyIdentifier, false, new asn.SubjectKeyIdentifier(keyIdentifier(spec.subjectSpki))),
+    ...rest,
+  ];
+  if (spec.sans.length) {
+    // RFC 5280 §4.2.1.6: critical only when the subject is empty, which we never issue.
+    exts.push(ext(asn.id_ce_subjectAltName, false, new asn.SubjectAlternativeName(spec.sans.map(generalName))));
+  }
+  return exts;
+}
+
+const algorithmCache = new Map<string, asn.AlgorithmIdentifier>();
+
+function algorithmIdentifier(der: Buffer): asn.AlgorithmIdentifier {
+  const key = der.toString('hex');
+  let alg = algorithmCache.get(key);
+  if (!alg) algorithmCache.set(key, (alg = AsnConvert.parse(der, asn.AlgorithmIdentifier)));
+  return alg;
 }
 
 /** Builds the TBSCertificate, signs it and returns the certificate DER. */
@@ -155,7 +186,7 @@ export function signCertificate(spec: CertificateSpec, signer: Signer): Buffer {
   const tbs = new asn.TBSCertificate({
     version: asn.Version.v3,
     serialNumber: spec.serial.buffer.slice(spec.serial.byteOffset, spec.serial.byteOffset + spec.serial.length) as ArrayBuffer,
-    signature: AsnConvert.parse(signer.algorithmDer, asn.AlgorithmIdentifier),
+    signature: algorithmIdentifier(signer.algorithmDer),
     issuer: spec.issuer,
     validity: new asn.Validity({ notBefore: spec.notBefore, notAfter: spec.notAfter }),
     subject: spec.subject,
