@@ -169,7 +169,41 @@ export class CertificateAuthority {
 
   /** Issues under a profile from the issuing CA; the certificate is stored before it is returned. */
   issue(req: IssueRequest, by: Actor): CertRecord {
+    return this.issueMany([req], by)[0]!;
+  }
+
+  /**
+   * Issues a batch: every request is checked before anything is signed, and all the
+   * certificates are committed in one transaction (one fsync), or none is.
+   */
+  issueMany(reqs: readonly IssueRequest[], by: Actor): CertRecord[] {
     const ca = this.issuingCa();
+    const now = this.deps.clock().getTime();
+    for (const req of reqs) this.checkRequest(req);
+    const records = reqs.map((req) => {
+      const { profile } = req;
+      const commonName = req.commonName.trim();
+      // Never outlive the issuer: a chain is only as valid as its shortest link.
+      const notAfter = Math.floor(Math.min(now + (req.days ?? profile.defaultDays) * DAY_MS, ca.facts.notAfter.getTime()) / 1000) * 1000;
+      if (notAfter <= now) throw new AppError('CERT_EXPIRED', 'the issuing CA has expired');
+      const serial = randomSerial();
+      const der = signCertificate({
+        serial, subject: buildName({ commonName, organization: this.deps.organization }), issuer: ca.subject,
+        notBefore: new Date(now - BACKDATE_MS), notAfter: new Date(notAfter), subjectSpki: req.subjectSpki,
+        issuerSpki: ca.facts.spki, profile, sans: req.sans, urls: this.urlsFor(ca),
+      }, ca.signer);
+      const rec: CertRecord = {
+        caId: ca.record.id, serial: serialHexOf(serial), profile: profile.name, subject: `O=${this.deps.organization}, CN=${commonName}`,
+        commonName, username: req.username ?? null, sans: req.sans, notBefore: Math.floor((now - BACKDATE_MS) / 1000) * 1000, notAfter,
+        issuedAt: now, der, status: 'valid', revokedAt: null, reason: null,
+      };
+      return rec;
+    });
+    this.deps.storage.insertCertificates(records, by);
+    return records;
+  }
+
+  private checkRequest(req: IssueRequest): void {
     const { profile } = req;
     const commonName = req.commonName.trim();
     if (!commonName || commonName.length > 64) throw new AppError('BAD_INPUT', 'the common name must be 1 to 64 characters');
@@ -178,23 +212,6 @@ export class CertificateAuthority {
     if (!Number.isInteger(days) || days < 1 || days > profile.maxDays) {
       throw new AppError('BAD_INPUT', `--days must be a whole number from 1 to ${profile.maxDays} for the ${profile.name} profile`);
     }
-    const now = this.deps.clock().getTime();
-    // Never outlive the issuer: a chain is only as valid as its shortest link.
-    const notAfter = Math.min(now + days * DAY_MS, ca.facts.notAfter.getTime());
-    if (notAfter <= now) throw new AppError('CERT_EXPIRED', 'the issuing CA has expired');
-    const serial = randomSerial();
-    const der = signCertificate({
-      serial, subject: buildName({ commonName, organization: this.deps.organization }), issuer: ca.subject,
-      notBefore: new Date(now - BACKDATE_MS), notAfter: new Date(notAfter), subjectSpki: req.subjectSpki,
-      issuerSpki: ca.facts.spki, profile, sans: req.sans, urls: this.urlsFor(ca),
-    }, ca.signer);
-    const rec: CertRecord = {
-      caId: ca.record.id, serial: serialHexOf(serial), profile: profile.name, subject: `O=${this.deps.organization}, CN=${commonName}`,
-      commonName, username: req.username ?? null, sans: req.sans, notBefore: now - BACKDATE_MS, notAfter: Math.floor(notAfter / 1000) * 1000,
-      issuedAt: now, der, status: 'valid', revokedAt: null, reason: null,
-    };
-    this.deps.storage.insertCertificate(rec, by);
-    return rec;
   }
 
   issueWithNewKey(req: Omit<IssueRequest, 'subjectSpki'>, keyType: KeyType, by: Actor): { cert: CertRecord; key: KeyObject } {

@@ -103,6 +103,7 @@ export function verifyCsr(der: Buffer): VerifiedCsr {
   } catch (e) {
     throw new AppError('CSR_INVALID', `not a PKCS#10 request: ${(e as Error).message}`);
   }
+  // The key goes into the certificate as the requester encoded it, once OpenSSL has read it.
   const { spki: requestedSpki, commonName } = readRequestInfo(cri);
   let publicKey: KeyObject;
   try {
@@ -118,6 +119,5 @@ export function verifyCsr(der: Buffer): VerifiedCsr {
   }
   const ok = verify(scheme.hash, cri, scheme.ec ? { key: publicKey, dsaEncoding: 'der' } : publicKey, signature);
   if (!ok) throw new AppError('CSR_SIGNATURE_INVALID', 'the CSR signature does not verify: it was altered or not signed by its key');
-  // Re-exported, so the certificate carries the key in canonical DER whatever the requester wrote.
-  return { spki: publicKey.export({ type: 'spki', format: 'der' }), publicKey, ...(commonName !== undefined ? { commonName } : {}) };
+  return { spki: requestedSpki, publicKey, ...(commonName !== undefined ? { commonName } : {}) };
 }

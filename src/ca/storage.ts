@@ -53,6 +53,8 @@ export interface PkiStorage {
   setOcspSigner(caId: number, keyId: string, certDer: Buffer, by: Actor): void;
   listCas(): CaRecord[];
   insertCertificate(cert: CertRecord, by: Actor): void;
+  /** Several certificates in one durable transaction (one fsync for a batch). */
+  insertCertificates(certs: readonly CertRecord[], by: Actor): void;
   findCertificates(serial: string): CertRecord[];
   queryCertificates(q: CertQuery): CertRecord[];
   /** Every certificate that is revoked or on hold, for CRLs and the status index. */

@@ -5,14 +5,14 @@ import { readVersion } from '../main.js';
 import { helpText, parseCommand, UsageError, type CommandSpec, type Output } from './args.js';
 import { caCertCommand } from './commands/ca.js';
 import {
-  certIssueCommand, certListCommand, certRevokeCommand, certShowCommand, certSignCommand, certUnholdCommand,
+  certIssueCommand, certListCommand, certRevokeCommand, certShowCommand, certSignBatchCommand, certSignCommand, certUnholdCommand,
 } from './commands/cert.js';
 import { initCommand } from './commands/init.js';
 import { serveCommand } from './commands/serve.js';
 
 const COMMANDS: readonly CommandSpec[] = [
   initCommand, serveCommand, caCertCommand,
-  certIssueCommand, certSignCommand, certRevokeCommand, certUnholdCommand, certListCommand, certShowCommand,
+  certIssueCommand, certSignCommand, certSignBatchCommand, certRevokeCommand, certUnholdCommand, certListCommand, certShowCommand,
 ];
 
 const io: Output = {

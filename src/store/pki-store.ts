@@ -83,12 +83,18 @@ export class SqlitePkiStore implements PkiStorage {
   }
 
   insertCertificate(cert: CertRecord, by: Actor): void {
+    this.insertCertificates([cert], by);
+  }
+
+  insertCertificates(certs: readonly CertRecord[], by: Actor): void {
     this.tx(() => {
-      this.insertCert.run({ ...cert, sans: JSON.stringify(cert.sans) });
-      this.changes.record('cert', `${cert.caId}:${cert.serial}`);
-      this.changes.audit(by.actor, by.source, 'cert.issue', cert.serial, {
-        profile: cert.profile, cn: cert.commonName, user: cert.username,
-      });
+      for (const cert of certs) {
+        this.insertCert.run({ ...cert, sans: JSON.stringify(cert.sans) });
+        this.changes.record('cert', `${cert.caId}:${cert.serial}`);
+        this.changes.audit(by.actor, by.source, 'cert.issue', cert.serial, {
+          profile: cert.profile, cn: cert.commonName, user: cert.username,
+        });
+      }
     });
   }
 

@@ -1,7 +1,7 @@
 // `authbox cert sign`: requests made by `openssl req` are signed after their signature is
 // checked; what the requester asks for beyond its key and name is not copied; bad input
 // is refused with a reason and stores nothing.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authbox, authboxOk, initDataDir, openssl, tempDir } from '../helpers/authbox.js';
@@ -197,5 +197,43 @@ describe('cert sign: bad requests are refused and nothing is stored', () => {
     const r = authbox(['cert', 'sign', '--data', data.dir, '--csr', good, '--profile', 'device', '--out', existing]);
     expectRefusal(r, 1, /already exists/);
     expect(readFileSync(existing, 'utf8')).toBe('keep');
+  });
+});
+
+describe('cert sign-batch: mass enrolment from a folder', () => {
+  it('signs every request in one go, each certificate carrying its own key and CN', () => {
+    const inDir = join(work.path, 'batch-in');
+    const outDir = join(work.path, 'batch-out');
+    for (const d of [inDir, outDir]) mkdirSync(d, { recursive: true });
+    const csrs = [1, 2, 3].map((i) => {
+      const csr = makeCsr(['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], `/CN=batch-laptop-${i}`);
+      writeFileSync(join(inDir, `laptop-${i}.csr`), readFileSync(csr));
+      return csr;
+    });
+    const before = certCount(data.dir);
+    const r = authbox(['cert', 'sign-batch', '--data', data.dir, '--csr-dir', inDir, '--profile', 'device', '--out-dir', outDir]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/issued 3 device certificates/);
+    expect(certCount(data.dir)).toBe(before + 3);
+    csrs.forEach((csr, i) => {
+      const cert = join(outDir, `laptop-${i + 1}.crt`);
+      expect(x509Text(cert)).toMatch(new RegExp(`CN = batch-laptop-${i + 1}`));
+      expect(publicKeyOfCert(cert)).toBe(csrPublicKey(csr));
+      expect(openssl(['verify', '-CAfile', chain.root, '-untrusted', chain.issuing, cert]).status).toBe(0);
+    });
+  });
+
+  it('signs nothing when one request in the folder is bad, and names it', () => {
+    const inDir = join(work.path, 'batch-bad');
+    mkdirSync(inDir, { recursive: true });
+    writeFileSync(join(inDir, 'good.csr'), readFileSync(makeCsr(['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], '/CN=good')));
+    writeFileSync(join(inDir, 'broken.csr'), 'not a request');
+    const outDir = join(work.path, 'batch-bad-out');
+    mkdirSync(outDir, { recursive: true });
+    const before = certCount(data.dir);
+    const r = authbox(['cert', 'sign-batch', '--data', data.dir, '--csr-dir', inDir, '--profile', 'device', '--out-dir', outDir]);
+    expectRefusal(r, 1, /nothing signed; 1 of 2 requests refused: broken\.csr/);
+    expect(certCount(data.dir)).toBe(before);
+    expect(existsSync(join(outDir, 'good.crt'))).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { resolve } from 'node:path';
 import { CrlReason, REVOCATION_REASONS, reasonName } from '../../ca/crl.js';
@@ -166,6 +167,55 @@ export const certSignCommand: CommandSpec = {
       nudgeDaemon(pki.config.dataDir);
       writeNewFile(out, toPem('CERTIFICATE', cert.der), false);
       io.out(`issued ${profile.name} certificate ${cert.serial} for "${cn}", valid until ${new Date(cert.notAfter).toISOString()}\n`);
+    });
+  },
+};
+
+export const certSignBatchCommand: CommandSpec = {
+  name: 'cert sign-batch',
+  summary: 'sign every request in a folder at once (mass enrolment); all or nothing',
+  options: {
+    data: DATA_OPTION,
+    'csr-dir': { type: 'string', required: true, arg: 'DIR', help: 'folder of requests (*.csr, *.pem, *.der), CN taken from each' },
+    profile: { type: 'string', required: true, arg: 'P', help: ISSUABLE_PROFILES.join('|') },
+    days: SUBJECT_OPTIONS.days!,
+    'out-dir': { type: 'string', required: true, arg: 'DIR', help: 'where to write NAME.crt for each NAME.csr' },
+  },
+  run(values, io) {
+    const profile = issuableProfile(oneOf(values, 'profile', ISSUABLE_PROFILES)!);
+    const inDir = str(values, 'csr-dir')!;
+    const outDir = str(values, 'out-dir')!;
+    let names: string[];
+    try {
+      names = readdirSync(inDir).filter((n) => /\.(csr|pem|der|req)$/i.test(n)).sort();
+    } catch (e) {
+      throw new AppError('BAD_INPUT', `cannot read ${inDir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    if (names.length === 0) throw new AppError('BAD_INPUT', `no *.csr, *.pem, *.der or *.req files in ${inDir}`);
+    // Every request is read and verified, and every output path checked, before anything is signed.
+    const problems: string[] = [];
+    const requests: { name: string; out: string; csr: ReturnType<typeof verifyCsr> }[] = [];
+    for (const name of names) {
+      const out = join(outDir, name.replace(/\.[^.]+$/, '.crt'));
+      try {
+        checkOutputPath(out);
+        const csr = verifyCsr(pemOrDer(readFileSync(join(inDir, name)), ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']));
+        if (!csr.commonName) throw new AppError('CSR_INVALID', 'the request has no CN');
+        requests.push({ name, out, csr });
+      } catch (e) {
+        problems.push(`${name}: ${(e as Error).message}`);
+      }
+    }
+    if (problems.length) throw new AppError('CSR_INVALID', `nothing signed; ${problems.length} of ${names.length} requests refused: ${problems.join('; ')}`);
+    const days = intOption(values, 'days');
+    withPki(values, (pki) => {
+      const certs = pki.authority.issueMany(requests.map(({ csr }) => ({
+        profile, commonName: csr.commonName!, sans: sansFrom(values, profile, csr.commonName!), subjectSpki: csr.spki,
+        ...(days !== undefined ? { days } : {}),
+      })), cliActor());
+      nudgeDaemon(pki.config.dataDir);
+      certs.forEach((cert, i) => writeNewFile(requests[i]!.out, toPem('CERTIFICATE', cert.der), false));
+      io.out(`issued ${certs.length} ${profile.name} certificates into ${outDir}\n`);
     });
   },
 };
