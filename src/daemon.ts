@@ -1,6 +1,5 @@
 // The running daemon: the composition root's other half (main.ts opens the PKI, this
 // wires the engines to the change feed and the listeners).
-import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -63,15 +62,20 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
   const publisher = options.publishCrls === false ? undefined
     : new CrlPublisher(authority, status, store, config.crl, clock, log.child({ component: 'crl' }));
 
-  const crls = new Map<number, PublishedFile>();
-  const loadCrl = (caId: number): void => {
-    const c = store.loadCrl(caId);
-    if (!c) return;
-    crls.set(caId, {
-      der: c.der, etag: `"${createHash('sha1').update(c.der).digest('hex')}"`, lastModified: c.thisUpdate,
-      // A CRL may change within a second of a revocation: let caches keep it briefly only.
-      maxAge: Math.max(0, Math.min(60, Math.floor((c.nextUpdate - clock().getTime()) / 1000))),
-    });
+  // CRLs are read from the database when first asked for after a change, not on every
+  // change: a 100,000-entry CRL is megabytes, and most workers are never asked.
+  const crls = new Map<number, PublishedFile & { nextUpdate: number }>();
+  const crlFile = (caId: number, caName: string): PublishedFile | undefined => {
+    let file = crls.get(caId);
+    if (!file) {
+      const c = store.loadCrl(caId);
+      if (!c) return undefined;
+      // The CRL number names the content: the same in every process, new with every CRL.
+      file = { der: c.der, etag: `"${caName}-${c.number}"`, lastModified: c.thisUpdate, nextUpdate: c.nextUpdate, maxAge: 0 };
+      crls.set(caId, file);
+    }
+    // A CRL may change within a second of a revocation: caches keep it briefly only.
+    return { ...file, maxAge: Math.max(0, Math.min(60, Math.floor((file.nextUpdate - clock().getTime()) / 1000))) };
   };
 
   feed.on('cert', (ref) => status.refresh(ref));
@@ -79,10 +83,9 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
     authority.reload();
     responder.reloadIssuers();
   });
-  feed.on('crl', (ref) => loadCrl(Number(ref)));
+  feed.on('crl', (ref) => crls.delete(Number(ref)));
   status.onChange((caId, serial) => responder.refresh(caId, serial));
 
-  for (const ca of authority.cas()) loadCrl(ca.record.id);
   feed.start();
   const refresher = setInterval(() => responder.refresh(), 60_000);
   refresher.unref();
@@ -92,7 +95,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
     ocsp: (body) => responder.respond(body),
     crl: (name) => {
       const ca = authority.cas().find((c) => c.record.name === name);
-      return ca && crls.get(ca.record.id);
+      return ca && crlFile(ca.record.id, ca.record.name);
     },
     caCertificate: (name) => authority.cas().find((c) => c.record.name === name)?.record.certDer,
     chainPem: () => authority.chain().map((d) => toPem('CERTIFICATE', d)).join(''),
@@ -101,7 +104,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
       listeners: { http: 'up' },
       certificates: status.counts(),
       ocsp: responder.stats,
-      crls: authority.cas().map((c) => ({ ca: c.record.name, number: store.loadCrl(c.record.id)?.number ?? null })),
+      crls: authority.cas().map((c) => ({ ca: c.record.name, number: store.crlInfo(c.record.id)?.number ?? null })),
     }),
   };
   const server = options.serveHttp === false ? undefined

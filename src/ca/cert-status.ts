@@ -9,7 +9,7 @@ export interface StatusEntry {
   revokedAt: number | null;
   reason: number | null;
   notAfter: number;
-  /** The CRL entry, encoded once when the certificate was revoked. */
+  /** The CRL entry, encoded the first time a CRL needs it and kept (HTTP workers never do). */
   crlEntry?: Buffer;
   /** Bumped on every change, so caches keyed on it never serve a stale answer. */
   version: number;
@@ -55,7 +55,6 @@ export class CertStatusIndex {
     const entry: StatusEntry = {
       status: s.status, revokedAt: s.revokedAt, reason: s.reason, notAfter: s.notAfter, version: ++this.version,
     };
-    if (s.status !== 'valid' && s.revokedAt !== null) entry.crlEntry = encodeRevokedEntry(serial, new Date(s.revokedAt), s.reason);
     map.set(serial, entry);
     return entry;
   }
@@ -63,9 +62,11 @@ export class CertStatusIndex {
   /** The encoded CRL entries of a CA: revoked and on-hold certificates. */
   crlEntries(caId: number, now: number): Buffer[] {
     const out: Buffer[] = [];
-    for (const e of this.byCa.get(caId)?.values() ?? []) {
+    for (const [serial, e] of this.byCa.get(caId) ?? []) {
+      if (e.status === 'valid' || e.revokedAt === null) continue;
       // RFC 5280 §3.3 lets expired certificates leave the CRL; keep them a week past expiry.
-      if (e.crlEntry && e.notAfter + 7 * 86_400_000 > now) out.push(e.crlEntry);
+      if (e.notAfter + 7 * 86_400_000 <= now) continue;
+      out.push((e.crlEntry ??= encodeRevokedEntry(serial, new Date(e.revokedAt), e.reason)));
     }
     return out;
   }

@@ -22,7 +22,7 @@ export class CrlPublisher {
   constructor(
     private readonly ca: CertificateAuthority,
     private readonly status: CertStatusIndex,
-    private readonly storage: Pick<PkiStorage, 'nextCrlNumber' | 'saveCrl' | 'loadCrl'>,
+    private readonly storage: Pick<PkiStorage, 'nextCrlNumber' | 'saveCrl' | 'crlInfo'>,
     private readonly options: CrlPublisherOptions,
     private readonly clock: () => Date,
     private readonly log: Logger,
@@ -64,7 +64,7 @@ export class CrlPublisher {
   private refreshStale(): void {
     const now = this.clock().getTime();
     for (const ca of this.ca.cas()) {
-      const current = this.storage.loadCrl(ca.record.id);
+      const current = this.storage.crlInfo(ca.record.id);
       const halfLife = (this.options.validitySeconds * 1000) / 2;
       if (!current || now - current.thisUpdate >= halfLife) this.publishSafely(ca);
     }

@@ -1,6 +1,6 @@
 // CRLs (RFC 5280 §5). Entries are encoded by hand once per revocation and kept, so a
 // CRL of 100,000 entries is a concatenation and one signature, not 100,000 objects.
-import { bitString, enumerated, explicit, octets, oid, seq, smallInteger, unsignedInteger, x509Time } from './der.js';
+import { bitString, enumerated, explicit, lengthBytes, octets, oid, seq, smallInteger, Tag, unsignedInteger, x509Time } from './der.js';
 import { keyIdentifier, type Signer } from './keys.js';
 
 /** RFC 5280 §5.3.1 CRLReason. */
@@ -52,15 +52,24 @@ export interface CrlInput {
 export function buildCrl(input: CrlInput): Buffer {
   const aki = seq(oid(OID_AKI), octets(seq(Buffer.concat([Buffer.from([0x80, 20]), keyIdentifier(input.issuerSpki)]))));
   const crlNumber = seq(oid(OID_CRL_NUMBER), octets(smallInteger(input.crlNumber)));
-  const tbs = seq(
+  // The TBSCertList is assembled flat, so 100,000 entries are copied once, not once per nesting level.
+  const flat: Buffer[] = [
     smallInteger(1), // v2
     input.signer.algorithmDer,
     input.issuerNameDer,
     x509Time(input.thisUpdate),
     x509Time(input.nextUpdate),
-    // Buffer.concat, not a spread: 100,000 arguments would overflow the call stack.
-    ...(input.entries.length ? [seq(Buffer.concat(input.entries))] : []),
-    explicit(0, seq(aki, crlNumber)),
-  );
+  ];
+  if (input.entries.length) {
+    let entriesLength = 0;
+    for (const e of input.entries) entriesLength += e.length;
+    flat.push(Buffer.from([Tag.SEQUENCE]), lengthBytes(entriesLength));
+    for (const e of input.entries) flat.push(e);
+  }
+  flat.push(explicit(0, seq(aki, crlNumber)));
+  let bodyLength = 0;
+  for (const part of flat) bodyLength += part.length;
+  const head = Buffer.concat([Buffer.from([Tag.SEQUENCE]), lengthBytes(bodyLength)]);
+  const tbs = Buffer.concat([head, ...flat], head.length + bodyLength);
   return seq(tbs, input.signer.algorithmDer, bitString(input.signer.sign(tbs)));
 }

@@ -66,5 +66,7 @@ export interface PkiStorage {
   nextCrlNumber(caId: number): number;
   saveCrl(caId: number, number: number, thisUpdate: number, nextUpdate: number, der: Buffer): void;
   loadCrl(caId: number): { number: number; thisUpdate: number; nextUpdate: number; der: Buffer } | undefined;
+  /** The stored CRL's number and times, without reading its (possibly megabytes of) DER. */
+  crlInfo(caId: number): { number: number; thisUpdate: number; nextUpdate: number } | undefined;
   audit(by: Actor, action: string, target: string | null, detail?: unknown): void;
 }

@@ -29,7 +29,18 @@ export interface PublicServerOptions {
 
 const OCSP_RESPONSE_TYPE = 'application/ocsp-response';
 
+/** Headers of a cached answer, built once per answer object rather than per request. */
+const headerCache = new WeakMap<OcspAnswer, Record<string, string>>();
+
 function ocspHeaders(answer: OcspAnswer): Record<string, string> {
+  const cached = headerCache.get(answer);
+  if (cached) return cached;
+  const headers = buildOcspHeaders(answer);
+  if (answer.cache) headerCache.set(answer, headers);
+  return headers;
+}
+
+function buildOcspHeaders(answer: OcspAnswer): Record<string, string> {
   const headers: Record<string, string> = { 'content-type': OCSP_RESPONSE_TYPE, 'content-length': String(answer.der.length) };
   const c = answer.cache;
   if (c) {

@@ -166,10 +166,11 @@ export class OcspResponder {
     const s = this.single(req, issuer.ca, now);
     this.stats.signed++;
     const der = buildOcspResponse({ singleResponsesDer: [s.single], producedAt: new Date(now), signer: issuer.signer });
-    const answer: OcspAnswer = {
+    // The cached object is the one served, so the HTTP layer can keep its headers with it.
+    const answer = this.withMaxAge({
       der, outcome: 'successful',
-      cache: { thisUpdate: s.thisUpdate, nextUpdate: s.nextUpdate, etag: s.etag, maxAge: 0 },
-    };
+      cache: { thisUpdate: s.thisUpdate, nextUpdate: s.nextUpdate, etag: s.etag, maxAge: -1 },
+    }, now);
     // Unknown serials are not kept: a flood of made-up serials must not fill memory.
     if (s.version !== 0) {
       if (!hit && this.cache.size >= this.options.cacheEntries) this.evictOldest();
@@ -180,7 +181,7 @@ export class OcspResponder {
       if (!keys) this.bySerial.set(serialKey, (keys = new Set()));
       keys.add(key);
     }
-    return this.withMaxAge(answer, now);
+    return answer;
   }
 
   private evictOldest(): void {

@@ -159,6 +159,12 @@ export class SqlitePkiStore implements PkiStorage {
     return row && { number: row.number, thisUpdate: row.this_update, nextUpdate: row.next_update, der: row.der };
   }
 
+  crlInfo(caId: number): ReturnType<PkiStorage['crlInfo']> {
+    const row = this.db.prepare('SELECT number, this_update, next_update FROM crls WHERE ca_id = ?').get(caId) as
+      { number: number; this_update: number; next_update: number } | undefined;
+    return row && { number: row.number, thisUpdate: row.this_update, nextUpdate: row.next_update };
+  }
+
   audit(by: Actor, action: string, target: string | null, detail?: unknown): void {
     this.tx(() => this.changes.audit(by.actor, by.source, action, target, detail));
   }
