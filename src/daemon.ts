@@ -120,6 +120,10 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
     throw e;
   }
 
+  if (server) {
+    const started = Date.now();
+    void responder.presignAll().then((n) => log.info({ signed: n, ms: Date.now() - started }, 'OCSP answers signed ahead'));
+  }
   // Publish only once the listener is up: a daemon that cannot start changes nothing.
   publisher?.start();
   // The process that publishes CRLs also keeps the OCSP signer (a year's certificate) fresh.

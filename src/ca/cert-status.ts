@@ -71,6 +71,11 @@ export class CertStatusIndex {
     return out;
   }
 
+  /** Every certificate of a CA with its status, for work done ahead (OCSP pre-signing). */
+  entries(caId: number): IterableIterator<[string, StatusEntry]> {
+    return (this.byCa.get(caId) ?? new Map<string, StatusEntry>()).entries();
+  }
+
   counts(): { total: number; revoked: number } {
     let total = 0, revoked = 0;
     for (const m of this.byCa.values()) for (const e of m.values()) { total++; if (e.status !== 'valid') revoked++; }

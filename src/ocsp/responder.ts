@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { CertificateAuthority, LoadedCa } from '../ca/authority.js';
 import type { CertStatusIndex } from '../ca/cert-status.js';
+import { derNull, octets, oid, seq, unsignedInteger } from '../ca/der.js';
 import { keyIdentifier, subjectPublicKeyBits } from '../ca/keys.js';
 import { isAppError } from '../core/errors.js';
 import {
@@ -13,6 +14,8 @@ import {
 } from './codec.js';
 
 const HASHES: readonly OcspHash[] = ['sha1', 'sha256', 'sha384', 'sha512'];
+/** AlgorithmIdentifier for SHA-1 with NULL parameters, as OpenSSL writes it in a CertID. */
+const SHA1_ALGORITHM_DER = seq(oid('1.3.14.3.2.26'), derNull());
 /** Responses are backdated a little: relying parties' clocks drift. */
 const THIS_UPDATE_SKEW_MS = 60_000;
 
@@ -67,12 +70,7 @@ export class OcspResponder {
     const issuers = new Map<string, IssuerEntry>();
     for (const ca of this.authority.cas()) {
       const signer = this.signerFor(ca);
-      const keyBits = subjectPublicKeyBits(ca.facts.spki);
-      for (const hash of HASHES) {
-        const nameHash = createHash(hash).update(ca.facts.subjectDer).digest('hex');
-        const keyHash = createHash(hash).update(keyBits).digest('hex');
-        issuers.set(`${hash}:${nameHash}:${keyHash}`, { ca, signer });
-      }
+      for (const hash of HASHES) issuers.set(this.issuerKey(hash, ca), { ca, signer });
     }
     this.issuers = issuers;
     this.cache.clear();
@@ -90,6 +88,44 @@ export class OcspResponder {
       sign: (tbs) => chosen.signer.sign(tbs),
       certsDer: chosen.certs,
     };
+  }
+
+  /**
+   * Signs ahead, in small slices that leave the event loop free, the answer to a SHA-1
+   * CertID request (what OpenSSL, Windows and most gateways send) for every certificate
+   * not yet expired, until the cache is full. Resolves with how many were signed.
+   */
+  async presignAll(sliceSize = 500): Promise<number> {
+    const now = this.clock().getTime();
+    let signed = 0;
+    for (const ca of this.authority.cas()) {
+      const issuer = this.issuers.get(this.issuerKey('sha1', ca));
+      if (!issuer) continue;
+      const nameHash = createHash('sha1').update(ca.facts.subjectDer).digest();
+      const keyHash = createHash('sha1').update(subjectPublicKeyBits(ca.facts.spki)).digest();
+      let slice = 0;
+      for (const [serialHex, entry] of this.status.entries(ca.record.id)) {
+        if (this.cache.size >= this.options.cacheEntries) return signed;
+        if (entry.notAfter <= now) continue;
+        const certIdDer = seq(SHA1_ALGORITHM_DER, octets(nameHash), octets(keyHash),
+          unsignedInteger(Buffer.from(serialHex.length % 2 ? '0' + serialHex : serialHex, 'hex')));
+        const key = `${ca.record.id}:${certIdDer.toString('latin1')}`;
+        if (this.cache.has(key)) continue;
+        this.cachedSingle({ hash: 'sha1', issuerNameHash: nameHash, issuerKeyHash: keyHash, serialHex, certIdDer }, issuer, this.clock().getTime());
+        signed++;
+        if (++slice >= sliceSize) {
+          slice = 0;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+    }
+    return signed;
+  }
+
+  private issuerKey(hash: OcspHash, ca: LoadedCa): string {
+    const nameHash = createHash(hash).update(ca.facts.subjectDer).digest('hex');
+    const keyHash = createHash(hash).update(subjectPublicKeyBits(ca.facts.spki)).digest('hex');
+    return `${hash}:${nameHash}:${keyHash}`;
   }
 
   respond(body: Uint8Array): OcspAnswer {

@@ -342,6 +342,23 @@ describe('OcspResponder', () => {
     expect(responder.stats).toMatchObject({ signed: 4, cacheHits: 2 });
   });
 
+  it('signs ahead, before any request, the SHA-1 answer of every unexpired certificate (RFC 5019 pre-produced responses)', async () => {
+    now = slotStart + 10_000;
+    const leaves = ['laptop-pre1', 'laptop-pre2'].map(issue);
+    pki.authority.revoke(leaves[1]!.serial, CrlReason.superseded, by);
+    const { responder } = freshResponder();
+    const signedAhead = await responder.presignAll(1);
+    expect(signedAhead).toBe(responder.stats.signed);
+    expect(signedAhead).toBeGreaterThanOrEqual(2);
+    const answers = leaves.map((l) => responder.respond(request([certId(issuingDer, l.serial)])));
+    // Served from memory: no signature made on the request path.
+    expect(responder.stats).toMatchObject({ signed: signedAhead, cacheHits: 2 });
+    expect(answers.map((a) => parse(a.der).kind)).toEqual(['good', 'revoked']);
+    // Bounded by the cache size.
+    const small = freshResponder(pki, { ...options, cacheEntries: 1 }).responder;
+    expect(await small.presignAll()).toBe(1);
+  });
+
   it('a made-up serial gives unknown and is not cached', () => {
     now = slotStart + 10_000;
     const { responder } = freshResponder();
