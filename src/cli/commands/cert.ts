@@ -54,6 +54,17 @@ function sansFrom(values: Values, profile: Profile, cn: string): SanEntry[] {
   return sans;
 }
 
+/** The optional --user and --days of an issuing command. */
+function ownerAndDays(values: Values): { username?: string; days?: number } {
+  const username = str(values, 'user');
+  const days = intOption(values, 'days');
+  return { ...(username ? { username } : {}), ...(days !== undefined ? { days } : {}) };
+}
+
+function issuedLine(profile: Profile, cert: CertRecord): string {
+  return `issued ${profile.name} certificate ${cert.serial} for "${cert.commonName}", valid until ${new Date(cert.notAfter).toISOString()}\n`;
+}
+
 function describe(cert: CertRecord, now: number): object {
   const state = cert.status === 'valid' && cert.notAfter <= now ? 'expired' : cert.status;
   return {
@@ -109,8 +120,7 @@ export const certIssueCommand: CommandSpec = {
     withPki(values, (pki) => {
       const { cert, key } = pki.authority.issueWithNewKey({
         profile, commonName: cn, sans: sansFrom(values, profile, cn),
-        ...(str(values, 'user') ? { username: str(values, 'user')! } : {}),
-        ...(intOption(values, 'days') !== undefined ? { days: intOption(values, 'days')! } : {}),
+        ...ownerAndDays(values),
       }, keyType, cliActor());
       // A new certificate is "good", not "unknown", on the daemon's next OCSP answer.
       nudgeDaemon(pki.config.dataDir);
@@ -123,7 +133,7 @@ export const certIssueCommand: CommandSpec = {
       }
       if (certOut) writeNewFile(certOut, toPem('CERTIFICATE', cert.der), false);
       if (keyOut) writeNewFile(keyOut, toPem('PRIVATE KEY', pkcs8), true);
-      io.out(`issued ${profile.name} certificate ${cert.serial} for "${cn}", valid until ${new Date(cert.notAfter).toISOString()}\n`);
+      io.out(issuedLine(profile, cert));
     });
   },
 };
@@ -161,12 +171,11 @@ export const certSignCommand: CommandSpec = {
     withPki(values, (pki) => {
       const cert = pki.authority.issue({
         profile, commonName: cn, sans: sansFrom(values, profile, cn), subjectSpki: csr.spki,
-        ...(str(values, 'user') ? { username: str(values, 'user')! } : {}),
-        ...(intOption(values, 'days') !== undefined ? { days: intOption(values, 'days')! } : {}),
+        ...ownerAndDays(values),
       }, cliActor());
       nudgeDaemon(pki.config.dataDir);
       writeNewFile(out, toPem('CERTIFICATE', cert.der), false);
-      io.out(`issued ${profile.name} certificate ${cert.serial} for "${cn}", valid until ${new Date(cert.notAfter).toISOString()}\n`);
+      io.out(issuedLine(profile, cert));
     });
   },
 };
