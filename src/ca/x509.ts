@@ -5,7 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import * as asn from '@peculiar/asn1-x509';
 import { AppError } from '../core/errors.js';
-import { bitString, seq } from './der.js';
+import { bitString, explicit, seq, smallInteger, unsignedInteger, x509Time } from './der.js';
 import { keyIdentifier, type Signer } from './keys.js';
 import { KeyUsageBit, type Profile, type SanKind } from './profiles.js';
 
@@ -109,10 +109,10 @@ function keyUsageFor(profile: Profile, spki: Buffer): number {
  * The extensions that depend only on the profile, the key algorithm, the issuer and its
  * URLs are the same for every certificate a CA issues under a profile: built once.
  */
-const staticExtensionCache = new Map<string, asn.Extension[]>();
+const staticExtensionCache = new Map<string, Buffer[]>();
 const STATIC_CACHE_LIMIT = 64;
 
-function staticExtensions(spec: CertificateSpec): asn.Extension[] {
+function staticExtensions(spec: CertificateSpec): Buffer[] {
   const { profile } = spec;
   const keyUsage = keyUsageFor(profile, spec.subjectSpki);
   const key = `${profile.name}|${keyUsage}|${spec.issuerSpki.toString('base64')}|${JSON.stringify(spec.urls ?? null)}`;
@@ -153,47 +153,53 @@ function staticExtensions(spec: CertificateSpec): asn.Extension[] {
     }
     exts.push(ext(asn.id_pe_authorityInfoAccess, false, new asn.AuthorityInfoAccessSyntax(access)));
   }
+  const ders = exts.map((e) => Buffer.from(AsnConvert.serialize(e)));
   if (staticExtensionCache.size >= STATIC_CACHE_LIMIT) staticExtensionCache.clear();
-  staticExtensionCache.set(key, exts);
-  return exts;
+  staticExtensionCache.set(key, ders);
+  return ders;
 }
 
-function extensionsFor(spec: CertificateSpec): asn.Extension[] {
+/** Every extension's DER, in order: basic constraints, key usage, SKI, the static rest, SAN. */
+function extensionsFor(spec: CertificateSpec): Buffer[] {
   const [basicConstraints, keyUsage, ...rest] = staticExtensions(spec);
-  const exts = [
+  const ders = [
     basicConstraints!, keyUsage!,
-    ext(asn.id_ce_subjectKeyIdentifier, false, new asn.SubjectKeyIdentifier(keyIdentifier(spec.subjectSpki))),
+    Buffer.from(AsnConvert.serialize(ext(asn.id_ce_subjectKeyIdentifier, false, new asn.SubjectKeyIdentifier(keyIdentifier(spec.subjectSpki))))),
     ...rest,
   ];
   if (spec.sans.length) {
     // RFC 5280 §4.2.1.6: critical only when the subject is empty, which we never issue.
-    exts.push(ext(asn.id_ce_subjectAltName, false, new asn.SubjectAlternativeName(spec.sans.map(generalName))));
+    ders.push(Buffer.from(AsnConvert.serialize(ext(asn.id_ce_subjectAltName, false, new asn.SubjectAlternativeName(spec.sans.map(generalName))))));
   }
-  return exts;
+  return ders;
 }
 
-const algorithmCache = new Map<string, asn.AlgorithmIdentifier>();
+/** The issuer's Name is the same object for every certificate a CA signs: encode it once. */
+const nameDerCache = new WeakMap<asn.Name, Buffer>();
 
-function algorithmIdentifier(der: Buffer): asn.AlgorithmIdentifier {
-  const key = der.toString('hex');
-  let alg = algorithmCache.get(key);
-  if (!alg) algorithmCache.set(key, (alg = AsnConvert.parse(der, asn.AlgorithmIdentifier)));
-  return alg;
+function cachedNameDer(name: asn.Name): Buffer {
+  let der = nameDerCache.get(name);
+  if (!der) nameDerCache.set(name, (der = nameDer(name)));
+  return der;
 }
 
-/** Builds the TBSCertificate, signs it and returns the certificate DER. */
+/**
+ * Builds the TBSCertificate (RFC 5280 §4.1) and signs it. Names and extensions come from
+ * the @peculiar/asn1-x509 schemas; the TBS around them is assembled from their DER, so
+ * the parts that never change (issuer, profile extensions) are encoded once, not per
+ * certificate.
+ */
 export function signCertificate(spec: CertificateSpec, signer: Signer): Buffer {
-  const tbs = new asn.TBSCertificate({
-    version: asn.Version.v3,
-    serialNumber: spec.serial.buffer.slice(spec.serial.byteOffset, spec.serial.byteOffset + spec.serial.length) as ArrayBuffer,
-    signature: algorithmIdentifier(signer.algorithmDer),
-    issuer: spec.issuer,
-    validity: new asn.Validity({ notBefore: spec.notBefore, notAfter: spec.notAfter }),
-    subject: spec.subject,
-    subjectPublicKeyInfo: AsnConvert.parse(spec.subjectSpki, asn.SubjectPublicKeyInfo),
-    extensions: new asn.Extensions(extensionsFor(spec)),
-  });
-  const tbsDer = Buffer.from(AsnConvert.serialize(tbs));
+  const tbsDer = seq(
+    explicit(0, smallInteger(2)), // v3
+    unsignedInteger(spec.serial),
+    signer.algorithmDer,
+    cachedNameDer(spec.issuer),
+    seq(x509Time(spec.notBefore), x509Time(spec.notAfter)),
+    nameDer(spec.subject),
+    spec.subjectSpki,
+    explicit(3, seq(...extensionsFor(spec))),
+  );
   return seq(tbsDer, signer.algorithmDer, bitString(signer.sign(tbsDer)));
 }
 
