@@ -12,8 +12,10 @@ import {
   CONFIG_FILE, DATABASE_FILE, MASTER_KEY_FILE, loadConfig, readMasterKey, type AuthboxConfig, type StoredSettings,
 } from './config/config.js';
 import { AppError } from './core/errors.js';
+import { UserService } from './core/users.js';
 import { openDatabase, type Db } from './store/db.js';
 import { SettingsStore, SqlitePkiStore } from './store/pki-store.js';
+import { SqliteUserStore } from './store/users-store.js';
 
 export { startDaemon } from './daemon.js';
 
@@ -24,6 +26,7 @@ export interface Pki {
   settings: SettingsStore;
   vault: KeyVault;
   authority: CertificateAuthority;
+  users: UserService;
   close(): void;
 }
 
@@ -36,7 +39,8 @@ export function openPki(config: AuthboxConfig, clock: () => Date = () => new Dat
   const authority = new CertificateAuthority({
     storage: store, vault, urls: publicUrls(config.publicUrl), organization: config.organization, clock,
   });
-  return { config, db, store, settings: new SettingsStore(db), vault, authority, close: () => db.close() };
+  const users = new UserService({ storage: new SqliteUserStore(db), master, clock });
+  return { config, db, store, settings: new SettingsStore(db), vault, authority, users, close: () => db.close() };
 }
 
 export function openPkiAt(dataDir: string): Pki {

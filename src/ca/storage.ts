@@ -1,5 +1,8 @@
 // The storage the CA needs, declared here and implemented by store/ (the only SQL).
+import type { Actor } from '../core/actor.js';
 import type { SanEntry } from './x509.js';
+
+export type { Actor };
 
 export type CaRole = 'root' | 'issuing';
 export type CertStatusName = 'valid' | 'revoked' | 'hold';
@@ -33,11 +36,6 @@ export interface CertRecord {
   reason: number | null;
 }
 
-/** Who did something, for the audit record written in the same transaction. */
-export interface Actor {
-  actor: string;
-  source: 'cli' | 'api' | 'console' | 'sync' | 'system';
-}
 
 export interface CertQuery {
   username?: string;

@@ -9,10 +9,14 @@ import {
 } from './commands/cert.js';
 import { initCommand } from './commands/init.js';
 import { serveCommand } from './commands/serve.js';
+import {
+  userAddCommand, userDisableCommand, userEnableCommand, userListCommand, userPasswdCommand,
+} from './commands/user.js';
 
 const COMMANDS: readonly CommandSpec[] = [
   initCommand, serveCommand, caCertCommand,
   certIssueCommand, certSignCommand, certSignBatchCommand, certRevokeCommand, certUnholdCommand, certListCommand, certShowCommand,
+  userAddCommand, userPasswdCommand, userDisableCommand, userEnableCommand, userListCommand,
 ];
 
 const io: Output = {

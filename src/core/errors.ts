@@ -23,6 +23,9 @@ export type ErrorCode =
   | 'CERT_NOT_ON_HOLD'
   | 'CERT_EXPIRED'
   | 'USER_NOT_FOUND'
+  | 'USER_EXISTS'
+  | 'USERNAME_INVALID'
+  | 'PASSWORD_POLICY'
   | 'LISTEN_FAILED'
   | 'OCSP_MALFORMED'
   | 'INTERNAL';

@@ -74,4 +74,26 @@ export const MIGRATIONS: readonly string[] = [
     der         BLOB NOT NULL
   );
   `,
+  /* 2: local users (issue 3), shaped for profile columns, lockout and directory users later */ `
+  -- AUTOINCREMENT: an id is never reused, because it is bound into the sealed NT hash.
+  CREATE TABLE users (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    username       TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    -- scrypt$N$r$p$salt$hash (base64); NULL for a user who authenticates elsewhere.
+    password_hash  TEXT,
+    -- MD4 NT hash for MS-CHAPv2, AES-256-GCM under the master key, AAD "user:<id>".
+    nt_hash_sealed BLOB,
+    enabled        INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+    source         TEXT NOT NULL DEFAULT 'local',
+    created_at     INTEGER NOT NULL,
+    updated_at     INTEGER NOT NULL
+  );
+
+  CREATE TABLE user_groups (
+    user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    group_name TEXT NOT NULL COLLATE NOCASE,
+    PRIMARY KEY (user_id, group_name)
+  ) WITHOUT ROWID;
+  CREATE INDEX user_groups_group ON user_groups(group_name);
+  `,
 ];
