@@ -1,5 +1,6 @@
 // The running daemon: the composition root's other half (main.ts opens the PKI, this
 // wires the engines to the change feed and the listeners).
+import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -9,11 +10,15 @@ import { CrlPublisher } from './ca/crl-publisher.js';
 import { toPem } from './ca/pem.js';
 import type { AuthboxConfig, ListenAddress } from './config/config.js';
 import { ChangeFeed } from './core/change-feed.js';
+import { NasTable } from './core/nas.js';
+import { hashPassword } from './core/users.js';
 import { AppError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
 import { createPublicServer, type PublicContent, type PublishedFile } from './http/public-server.js';
 import { openPki } from './main.js';
 import { OcspResponder } from './ocsp/responder.js';
+import { RadiusAuthEngine, type RadiusStats } from './radius/auth.js';
+import { startRadiusServer, type RadiusListener, type RadiusServer } from './radius/server.js';
 
 export const PID_FILE = 'authbox.pid';
 const OCSP_SIGNER_RENEW_BEFORE_MS = 30 * 86_400_000;
@@ -23,6 +28,10 @@ export interface Daemon {
   http?: AddressInfo;
   /** Lets a CLI in another process nudge this one after a write (SIGUSR2). */
   pollNow(): void;
+  /** Binds the RADIUS sockets (the primary only) if startDaemon did not already. */
+  listenRadius(): Promise<RadiusListener[]>;
+  /** RADIUS listeners and counters, for the HTTP workers' /healthz; undefined where RADIUS is not served. */
+  radiusStatus(): RadiusStatus | undefined;
   close(): Promise<void>;
 }
 
@@ -33,7 +42,16 @@ export interface DaemonOptions {
   serveHttp?: boolean;
   /** Write the PID file (the primary only). Default true. */
   pidFile?: boolean;
+  /** Serve RADIUS over UDP in this process: the primary only, never an HTTP worker. Default false. */
+  serveRadius?: boolean;
+  /** Where RADIUS runs in another process (the primary), its latest status for /healthz. */
+  radiusStatus?: () => RadiusStatus | undefined;
   clock?: () => Date;
+}
+
+export interface RadiusStatus {
+  listeners: RadiusListener[];
+  stats: RadiusStats;
 }
 
 export function listen(server: Server, addr: ListenAddress, what: string): Promise<AddressInfo> {
@@ -86,6 +104,26 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
   feed.on('crl', (ref) => crls.delete(Number(ref)));
   status.onChange((caId, serial) => responder.refresh(caId, serial));
 
+  // RADIUS: clients are held in memory (secrets unsealed once) and reloaded from the change
+  // feed; users are read per request through UserService, a point lookup on an index.
+  let radius: { engine: RadiusAuthEngine; server: RadiusServer } | undefined;
+  let nasTable: NasTable | undefined;
+  feed.on('nas', () => nasTable?.replace(pki.nas.loadClients()));
+  const listenRadius = async (): Promise<RadiusListener[]> => {
+    if (radius) return radius.server.listeners;
+    nasTable = new NasTable(pki.nas.loadClients());
+    const radiusLog = log.child({ component: 'radius' });
+    const engine = new RadiusAuthEngine({
+      clients: nasTable, users: pki.users, dummyPasswordHash: hashPassword(randomBytes(16).toString('hex')), log: radiusLog,
+    });
+    const server = await startRadiusServer(engine, config.radius, radiusLog);
+    radius = { engine, server };
+    log.info({ listeners: server.listeners, clients: nasTable.size }, 'RADIUS listening');
+    return server.listeners;
+  };
+  const radiusStatus = (): RadiusStatus | undefined =>
+    radius ? { listeners: radius.server.listeners, stats: radius.engine.stats } : options.radiusStatus?.();
+
   feed.start();
   const refresher = setInterval(() => responder.refresh(), 60_000);
   refresher.unref();
@@ -99,20 +137,26 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
     },
     caCertificate: (name) => authority.cas().find((c) => c.record.name === name)?.record.certDer,
     chainPem: () => authority.chain().map((d) => toPem('CERTIFICATE', d)).join(''),
-    health: () => ({
-      status: 'ok', startedAt, pid: process.pid,
-      listeners: { http: 'up' },
-      certificates: status.counts(),
-      ocsp: responder.stats,
-      crls: authority.cas().map((c) => ({ ca: c.record.name, number: store.crlInfo(c.record.id)?.number ?? null })),
-    }),
+    health: () => {
+      const r = radiusStatus();
+      return {
+        status: 'ok', startedAt, pid: process.pid,
+        listeners: { http: 'up', ...(r ? { radius: r.listeners } : {}) },
+        certificates: status.counts(),
+        ocsp: responder.stats,
+        crls: authority.cas().map((c) => ({ ca: c.record.name, number: store.crlInfo(c.record.id)?.number ?? null })),
+        ...(r ? { radius: r.stats } : {}),
+      };
+    },
   };
   const server = options.serveHttp === false ? undefined
     : createPublicServer(content, { maxBodyBytes: config.http.maxBodyBytes }, log.child({ component: 'http' }));
   let http: AddressInfo | undefined;
   try {
     if (server) http = await listen(server, config.http.listen, 'HTTP (OCSP, CRL)');
+    if (options.serveRadius) await listenRadius();
   } catch (e) {
+    if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
     feed.stop();
     publisher?.stop();
     clearInterval(refresher);
@@ -148,8 +192,11 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
   return {
     ...(http ? { http } : {}),
     pollNow,
+    listenRadius,
+    radiusStatus,
     close: async () => {
       process.off('SIGUSR2', pollNow);
+      await radius?.server.close();
       feed.stop();
       publisher?.stop();
       clearInterval(refresher);

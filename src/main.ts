@@ -12,9 +12,11 @@ import {
   CONFIG_FILE, DATABASE_FILE, MASTER_KEY_FILE, loadConfig, readMasterKey, type AuthboxConfig, type StoredSettings,
 } from './config/config.js';
 import { AppError } from './core/errors.js';
+import { NasService } from './core/nas.js';
 import { UserService } from './core/users.js';
 import { openDatabase, type Db } from './store/db.js';
 import { SettingsStore, SqlitePkiStore } from './store/pki-store.js';
+import { SqliteNasStore } from './store/nas-store.js';
 import { SqliteUserStore } from './store/users-store.js';
 
 export { startDaemon } from './daemon.js';
@@ -27,6 +29,7 @@ export interface Pki {
   vault: KeyVault;
   authority: CertificateAuthority;
   users: UserService;
+  nas: NasService;
   close(): void;
 }
 
@@ -40,7 +43,8 @@ export function openPki(config: AuthboxConfig, clock: () => Date = () => new Dat
     storage: store, vault, urls: publicUrls(config.publicUrl), organization: config.organization, clock,
   });
   const users = new UserService({ storage: new SqliteUserStore(db), master, clock });
-  return { config, db, store, settings: new SettingsStore(db), vault, authority, users, close: () => db.close() };
+  const nas = new NasService({ storage: new SqliteNasStore(db), master, clock });
+  return { config, db, store, settings: new SettingsStore(db), vault, authority, users, nas, close: () => db.close() };
 }
 
 export function openPkiAt(dataDir: string): Pki {

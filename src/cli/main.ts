@@ -8,6 +8,7 @@ import {
   certIssueCommand, certListCommand, certRevokeCommand, certShowCommand, certSignBatchCommand, certSignCommand, certUnholdCommand,
 } from './commands/cert.js';
 import { initCommand } from './commands/init.js';
+import { nasAddCommand, nasListCommand, nasRemoveCommand } from './commands/nas.js';
 import { serveCommand } from './commands/serve.js';
 import {
   userAddCommand, userDisableCommand, userEnableCommand, userListCommand, userPasswdCommand,
@@ -17,6 +18,7 @@ const COMMANDS: readonly CommandSpec[] = [
   initCommand, serveCommand, caCertCommand,
   certIssueCommand, certSignCommand, certSignBatchCommand, certRevokeCommand, certUnholdCommand, certListCommand, certShowCommand,
   userAddCommand, userPasswdCommand, userDisableCommand, userEnableCommand, userListCommand,
+  nasAddCommand, nasListCommand, nasRemoveCommand,
 ];
 
 const io: Output = {

@@ -23,6 +23,8 @@ export interface AuthboxConfig {
   readonly ocsp: { readonly validitySeconds: number; readonly cacheMaxAgeSeconds: number; readonly cacheEntries: number };
   readonly crl: { readonly validitySeconds: number; readonly debounceMs: number };
   readonly feed: { readonly pollMs: number };
+  /** UDP listeners: authentication (1812) and accounting (1813), each one or more addresses. */
+  readonly radius: { readonly auth: readonly ListenAddress[]; readonly acct: readonly ListenAddress[] };
 }
 
 /** What `authbox init` writes into DIR/authbox.json; everything else has a default. */
@@ -33,6 +35,7 @@ export interface StoredSettings {
   http?: Partial<AuthboxConfig['http']> & { listen?: string };
   ocsp?: Partial<AuthboxConfig['ocsp']>;
   crl?: Partial<AuthboxConfig['crl']>;
+  radius?: { listen?: string; accountingListen?: string };
 }
 
 export const CONFIG_FILE = 'authbox.json';
@@ -65,9 +68,18 @@ export function masterKeyPath(dataDir: string, env: NodeJS.ProcessEnv): string {
   return join(dataDir, MASTER_KEY_FILE);
 }
 
+/** One or more ADDRESS:PORT separated by commas: "0.0.0.0:1812,[::]:1812". */
+export function parseListenList(value: string, what: string): ListenAddress[] {
+  const parts = value.split(',').map((p) => p.trim()).filter(Boolean);
+  if (parts.length === 0) throw new AppError('BAD_INPUT', `${what} needs at least one ADDRESS:PORT`);
+  return parts.map((p) => parseListen(p, what));
+}
+
 export interface Overrides {
   httpListen?: string;
   httpWorkers?: number;
+  radiusListen?: string;
+  radiusAcctListen?: string;
 }
 
 export function loadConfig(dataDir: string, env: NodeJS.ProcessEnv = process.env, overrides: Overrides = {}): AuthboxConfig {
@@ -107,6 +119,10 @@ export function loadConfig(dataDir: string, env: NodeJS.ProcessEnv = process.env
       debounceMs: positive(stored.crl?.debounceMs, 300, 'crl.debounceMs', 0),
     },
     feed: { pollMs: 100 },
+    radius: {
+      auth: parseListenList(overrides.radiusListen ?? stored.radius?.listen ?? '0.0.0.0:1812', '--radius'),
+      acct: parseListenList(overrides.radiusAcctListen ?? stored.radius?.accountingListen ?? '0.0.0.0:1813', '--radius-acct'),
+    },
   };
   return deepFreeze(config);
 }

@@ -26,6 +26,9 @@ export type ErrorCode =
   | 'USER_EXISTS'
   | 'USERNAME_INVALID'
   | 'PASSWORD_POLICY'
+  | 'NAS_INVALID'
+  | 'NAS_EXISTS'
+  | 'NAS_NOT_FOUND'
   | 'LISTEN_FAILED'
   | 'OCSP_MALFORMED'
   | 'INTERNAL';

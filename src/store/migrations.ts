@@ -96,4 +96,18 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX user_groups_group ON user_groups(group_name);
   `,
+  /* 3: RADIUS clients (issue 3) */ `
+  CREATE TABLE nas_clients (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    name          TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    -- Canonical CIDR text (network address / prefix), IPv4 or IPv6.
+    address       TEXT NOT NULL UNIQUE,
+    -- The shared secret, AES-256-GCM under the master key, AAD "nas:<name>".
+    secret_sealed BLOB NOT NULL,
+    kind          TEXT NOT NULL DEFAULT 'wlan' CHECK (kind IN ('wlan', 'vpn', 'gateway', 'switch')),
+    -- BlastRADIUS (CVE-2024-3596): 0 only for legacy gear that cannot send a Message-Authenticator.
+    require_message_authenticator INTEGER NOT NULL DEFAULT 1 CHECK (require_message_authenticator IN (0, 1)),
+    created_at    INTEGER NOT NULL
+  );
+  `,
 ];

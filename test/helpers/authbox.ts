@@ -2,6 +2,7 @@
 // by PID, run the openssl CLI. Integration tests need `make build` (dist/) first.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -50,6 +51,32 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** A UDP port free on 127.0.0.1 at the time of asking (for RADIUS listeners). */
+export async function freeUdpPort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createSocket('udp4');
+    s.once('error', rej);
+    s.bind(0, '127.0.0.1', () => {
+      const port = s.address().port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** Runs radclient (freeradius-utils) with the attribute lines on its standard input. */
+export function radclient(target: string, command: 'auth' | 'acct' | 'status', secret: string, input: string, extra: string[] = ['-r', '1', '-t', '1']): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('radclient', ['-x', ...extra, target, command, secret], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
 /** A data folder made by `authbox init`, with a public URL on a free loopback port. */
 export async function initDataDir(extra: string[] = []): Promise<{ dir: string; port: number; base: string; cleanup(): void }> {
   const tmp = tempDir();
@@ -67,9 +94,17 @@ export interface RunningDaemon {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `authbox serve` and waits until /healthz answers. */
+/**
+ * Starts `authbox serve` and waits until /healthz answers. RADIUS listens on ephemeral
+ * loopback ports unless `extra` names --radius / --radius-acct, so daemons of parallel
+ * tests never fight over 1812.
+ */
 export async function startServe(dir: string, port: number, extra: string[] = []): Promise<RunningDaemon> {
-  const proc = spawn(process.execPath, [AUTHBOX, 'serve', '--data', dir, '--http', `127.0.0.1:${port}`, ...extra], {
+  const radius = [
+    ...(extra.includes('--radius') ? [] : ['--radius', '127.0.0.1:0']),
+    ...(extra.includes('--radius-acct') ? [] : ['--radius-acct', '127.0.0.1:0']),
+  ];
+  const proc = spawn(process.execPath, [AUTHBOX, 'serve', '--data', dir, '--http', `127.0.0.1:${port}`, ...radius, ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -70,7 +70,16 @@ describe('loadConfig', () => {
       ocsp: { validitySeconds: 3600, cacheMaxAgeSeconds: 60, cacheEntries: 200_000 },
       crl: { validitySeconds: 86_400, debounceMs: 300 },
       feed: { pollMs: 100 },
+      radius: { auth: [{ host: '0.0.0.0', port: 1812 }], acct: [{ host: '0.0.0.0', port: 1813 }] },
     });
+  });
+
+  it('takes RADIUS listeners from the command line, several separated by commas', () => {
+    writeSettings(base);
+    const c = loadConfig(dir, {}, { radiusListen: '127.0.0.1:11812,[::1]:11812', radiusAcctListen: '127.0.0.1:0' });
+    expect(c.radius.auth).toEqual([{ host: '127.0.0.1', port: 11812 }, { host: '::1', port: 11812 }]);
+    expect(c.radius.acct).toEqual([{ host: '127.0.0.1', port: 0 }]);
+    expect(() => loadConfig(dir, {}, { radiusListen: 'nonsense' })).toThrow(/--radius must be ADDRESS:PORT/);
   });
 
   it('applies stored settings, and command-line overrides over them', () => {

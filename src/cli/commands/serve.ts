@@ -4,35 +4,44 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../config/config.js';
 import { jsonLogger } from '../../core/logger.js';
 import { PID_FILE, startDaemon } from '../../daemon.js';
+import type { RadiusListener } from '../../radius/server.js';
 import { isHttpWorker, runHttpWorker, superviseHttpWorkers } from '../../supervisor.js';
 import { intOption, str, type CommandSpec } from '../args.js';
 import { DATA_OPTION } from '../common.js';
 
 export const serveCommand: CommandSpec = {
   name: 'serve',
-  summary: 'run the daemon: OCSP, CRLs and CA certificates over HTTP',
+  summary: 'run the daemon: OCSP, CRLs and CA certificates over HTTP, RADIUS over UDP',
   options: {
     data: DATA_OPTION,
     http: { type: 'string', arg: 'ADDR:PORT', help: 'HTTP listener for OCSP, CRLs, CA certificates, /healthz (default 0.0.0.0:8080)' },
     'http-workers': { type: 'string', arg: 'N', help: 'processes serving HTTP; 1 serves it in the main process (default 2)' },
+    radius: { type: 'string', arg: 'ADDR:PORT', help: 'RADIUS authentication over UDP, several separated by commas, e.g. 0.0.0.0:1812,[::]:1812 (default 0.0.0.0:1812)' },
+    'radius-acct': { type: 'string', arg: 'ADDR:PORT', help: 'RADIUS accounting over UDP (default 0.0.0.0:1813)' },
   },
   async run(values, io) {
     const config = loadConfig(str(values, 'data')!, process.env, {
       ...(str(values, 'http') ? { httpListen: str(values, 'http')! } : {}),
       ...(intOption(values, 'http-workers') ? { httpWorkers: intOption(values, 'http-workers')! } : {}),
+      ...(str(values, 'radius') ? { radiusListen: str(values, 'radius')! } : {}),
+      ...(str(values, 'radius-acct') ? { radiusAcctListen: str(values, 'radius-acct')! } : {}),
     });
     const log = jsonLogger((line) => process.stdout.write(line));
     if (isHttpWorker()) return runHttpWorker(config, log);
 
     let http: AddressInfo;
+    let radius: RadiusListener[];
     let close: () => Promise<void>;
     if (config.http.workers > 1) {
-      ({ http, close } = await superviseHttpWorkers(config, log));
+      ({ http, radius, close } = await superviseHttpWorkers(config, log));
     } else {
-      const daemon = await startDaemon(config, log);
+      const daemon = await startDaemon(config, log, { serveRadius: true });
       http = daemon.http!;
+      radius = daemon.radiusStatus()?.listeners ?? [];
       close = () => daemon.close();
     }
+    const udp = (service: string): string => radius.filter((l) => l.service === service)
+      .map((l) => `${l.family === 'IPv6' ? `[${l.address}]` : l.address}:${l.port}/udp`).join('  ');
     const host = http.family === 'IPv6' ? `[${http.address}]` : http.address;
     const base = `http://${host}:${http.port}`;
     io.err([
@@ -41,6 +50,7 @@ export const serveCommand: CommandSpec = {
       `  CRLs         ${base}/crl/issuing.crl  ${base}/crl/root.crl`,
       `  CA chain     ${base}/ca/chain.pem  ${base}/ca/issuing.crt  ${base}/ca/root.crt`,
       `  health       ${base}/healthz`,
+      `  RADIUS       authentication ${udp('auth')}  accounting ${udp('acct')}`,
       '',
     ].join('\n'));
     await new Promise<void>((resolve) => {

@@ -1,0 +1,143 @@
+// RADIUS clients (NAS: access points, switches, VPN concentrators, gateways): a name, the
+// network its requests come from, and the shared secret, kept sealed with the master key
+// (AAD "nas:<name>") so a copy of the database alone does not reveal it.
+import type { Actor } from './actor.js';
+import { addressBytes, contains, formatCidr, parseCidr, type Network } from './cidr.js';
+import { AppError } from './errors.js';
+import { seal, unseal } from './seal.js';
+
+export const NAS_KINDS = ['wlan', 'vpn', 'gateway', 'switch'] as const;
+export type NasKind = (typeof NAS_KINDS)[number];
+
+/** Short secrets are brute-forced offline from one captured Access-Request (RFC 2865 §3 asks for 16 or more). */
+export const NAS_SECRET_MIN = 8;
+/** radclient and most NAS firmware stop well before this. */
+export const NAS_SECRET_MAX = 128;
+const NAS_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export interface NasRecord {
+  id: number;
+  name: string;
+  /** Canonical CIDR text. */
+  address: string;
+  secretSealed: Buffer;
+  kind: NasKind;
+  requireMessageAuthenticator: boolean;
+  createdAt: number;
+}
+
+export interface NewNasRow {
+  name: string;
+  address: string;
+  secretSealed: Buffer;
+  kind: NasKind;
+  requireMessageAuthenticator: boolean;
+  at: number;
+}
+
+/** What the NAS engine needs from storage; store/nas-store.ts implements it. */
+export interface NasStorage {
+  /** One transaction with a 'nas' change row and an audit row (no secret). NAS_EXISTS on a taken name or address. */
+  insertNas(row: NewNasRow, by: Actor): NasRecord;
+  /** Returns false when there was no such client. */
+  deleteNas(name: string, by: Actor): boolean;
+  /** Case-insensitive. */
+  findNas(name: string): NasRecord | undefined;
+  listNas(): NasRecord[];
+}
+
+/** A client as the RADIUS engine uses it: the secret open, in memory only. */
+export interface NasClient {
+  name: string;
+  network: Network;
+  secret: Buffer;
+  kind: NasKind;
+  requireMessageAuthenticator: boolean;
+}
+
+export const nasSecretAad = (name: string): string => `nas:${name}`;
+
+export function validateNasName(name: string): void {
+  if (!NAS_NAME.test(name)) {
+    throw new AppError('NAS_INVALID', 'a client name has 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit');
+  }
+}
+
+export function validateNasSecret(secret: string): void {
+  const n = Buffer.byteLength(secret, 'utf8');
+  if (n < NAS_SECRET_MIN) throw new AppError('NAS_INVALID', `the shared secret is too short: at least ${NAS_SECRET_MIN} characters (16 or more is better)`);
+  if (n > NAS_SECRET_MAX) throw new AppError('NAS_INVALID', `the shared secret is too long: at most ${NAS_SECRET_MAX} bytes`);
+  if (/\p{Cc}/u.test(secret)) throw new AppError('NAS_INVALID', 'the shared secret cannot contain control characters');
+}
+
+export function parseNasAddress(text: string): Network {
+  const net = parseCidr(text);
+  if (!net) {
+    throw new AppError('NAS_INVALID', `--address must be an IPv4 or IPv6 address or network (192.0.2.10, 192.0.2.0/24, 2001:db8::/64) with no bits set past the prefix, not "${text}"`);
+  }
+  return net;
+}
+
+/** The NAS engine: registers, lists and removes clients, over a NasStorage. */
+export class NasService {
+  private readonly clock: () => Date;
+
+  constructor(private readonly deps: { storage: NasStorage; master: Buffer; clock?: () => Date }) {
+    this.clock = deps.clock ?? (() => new Date());
+  }
+
+  add(input: { name: string; address: string; secret: string; kind?: NasKind; requireMessageAuthenticator?: boolean }, by: Actor): NasRecord {
+    validateNasName(input.name);
+    const address = formatCidr(parseNasAddress(input.address));
+    validateNasSecret(input.secret);
+    const kind = input.kind ?? 'wlan';
+    if (!NAS_KINDS.includes(kind)) throw new AppError('NAS_INVALID', `the kind must be one of ${NAS_KINDS.join(', ')}`);
+    const secretSealed = seal(this.deps.master, nasSecretAad(input.name), Buffer.from(input.secret, 'utf8'));
+    return this.deps.storage.insertNas({
+      name: input.name, address, secretSealed, kind,
+      requireMessageAuthenticator: input.requireMessageAuthenticator ?? true, at: this.clock().getTime(),
+    }, by);
+  }
+
+  remove(name: string, by: Actor): void {
+    if (!this.deps.storage.deleteNas(name, by)) throw new AppError('NAS_NOT_FOUND', `no RADIUS client "${name}"`);
+  }
+
+  list(): NasRecord[] {
+    return this.deps.storage.listNas();
+  }
+
+  /** Every client with its secret unsealed, for the RADIUS engine's in-memory table. */
+  loadClients(): NasClient[] {
+    return this.deps.storage.listNas().map((r) => ({
+      name: r.name,
+      network: parseNasAddress(r.address),
+      secret: unseal(this.deps.master, nasSecretAad(r.name), r.secretSealed),
+      kind: r.kind,
+      requireMessageAuthenticator: r.requireMessageAuthenticator,
+    }));
+  }
+}
+
+/** The clients, looked up by a datagram's source address: the longest matching prefix wins. */
+export class NasTable {
+  private clients: NasClient[] = [];
+
+  constructor(clients: NasClient[] = []) {
+    this.replace(clients);
+  }
+
+  replace(clients: NasClient[]): void {
+    this.clients = [...clients].sort((a, b) => b.network.prefix - a.network.prefix);
+  }
+
+  get size(): number {
+    return this.clients.length;
+  }
+
+  lookup(address: string): NasClient | undefined {
+    const a = addressBytes(address);
+    if (!a) return undefined;
+    return this.clients.find((c) => contains(c.network, a));
+  }
+}

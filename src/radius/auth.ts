@@ -1,0 +1,238 @@
+// The RADIUS engine, without sockets: a datagram and where it came from in, the reply's
+// bytes (or nothing: silence) out. It finds the client by source address, drops what is
+// malformed or unsigned (BlastRADIUS, CVE-2024-3596), answers retransmissions from a
+// cache, and decides PAP against local users. Every drop is counted by reason.
+import type { NasClient } from '../core/nas.js';
+import type { Logger } from '../core/logger.js';
+import {
+  Attr, Code, RadiusDecodeError, decodePacket, encodePacket, joinAttribute, unhideUserPassword, verifyAccountingRequest,
+  verifyRequestMessageAuthenticator, type RadiusAttribute, type RadiusDecodeReason, type RadiusPacket,
+} from './codec/index.js';
+import { ReplyCache } from './reply-cache.js';
+
+export interface RadiusClients {
+  lookup(address: string): NasClient | undefined;
+}
+
+export interface PapUser {
+  username: string;
+  enabled: boolean;
+  passwordHash: string | null;
+}
+
+/** What PAP needs from the users engine (core/users.ts UserService fits). */
+export interface PapUsers {
+  find(username: string): PapUser | undefined;
+  verifyPassword(user: Pick<PapUser, 'passwordHash'>, password: Uint8Array): Promise<boolean>;
+}
+
+export type RadiusService = 'auth' | 'acct';
+
+export interface Datagram {
+  data: Buffer;
+  address: string;
+  port: number;
+}
+
+export interface RadiusStats {
+  received: number;
+  requests: number;
+  accepts: number;
+  rejects: number;
+  retransmissions: number;
+  accounting: { requests: number; responses: number };
+  dropped: {
+    unknownClient: number;
+    malformed: number;
+    missingMessageAuthenticator: number;
+    badMessageAuthenticator: number;
+    badAuthenticator: number;
+    unsupportedCode: number;
+    internalError: number;
+  };
+  malformed: Partial<Record<RadiusDecodeReason, number>>;
+}
+
+export type Outcome = 'accept' | 'reject';
+
+/** Why a request was refused, in plain words for the log; the NAS only ever sees REJECT_MESSAGE. */
+export type RejectReason = 'unknown user' | 'wrong password' | 'account disabled' | 'no user name'
+  | 'no password' | 'method not supported yet';
+
+/** The same words for every refusal: which of the name or the password was wrong is not said. */
+export const REJECT_MESSAGE = 'Authentication failed';
+
+export interface AuthEngineOptions {
+  clients: RadiusClients;
+  users: PapUsers;
+  /** A password hash checked for unknown users, so that they cost the same time as known ones. */
+  dummyPasswordHash: string;
+  log: Logger;
+  now?: () => number;
+  retransmitCache?: { maxEntries?: number; ttlMs?: number };
+  /** Unknown sources are logged at most once per this interval per address. */
+  unknownClientLogIntervalMs?: number;
+}
+
+const emptyStats = (): RadiusStats => ({
+  received: 0, requests: 0, accepts: 0, rejects: 0, retransmissions: 0,
+  accounting: { requests: 0, responses: 0 },
+  dropped: {
+    unknownClient: 0, malformed: 0, missingMessageAuthenticator: 0, badMessageAuthenticator: 0,
+    badAuthenticator: 0, unsupportedCode: 0, internalError: 0,
+  },
+  malformed: {},
+});
+
+const UNKNOWN_LOG_TABLE_MAX = 1024;
+
+export class RadiusAuthEngine {
+  readonly stats: RadiusStats = emptyStats();
+  private readonly cache: ReplyCache;
+  private readonly now: () => number;
+  private readonly unknownLogged = new Map<string, number>();
+  private readonly unknownInterval: number;
+
+  constructor(private readonly deps: AuthEngineOptions) {
+    this.now = deps.now ?? Date.now;
+    this.cache = new ReplyCache({
+      maxEntries: deps.retransmitCache?.maxEntries ?? 16_384, ttlMs: deps.retransmitCache?.ttlMs ?? 5_000, now: this.now,
+    });
+    this.unknownInterval = deps.unknownClientLogIntervalMs ?? 10_000;
+  }
+
+  /** The reply to send back to the datagram's source, or undefined to stay silent. Never throws. */
+  handle(d: Datagram, service: RadiusService): Promise<Buffer | undefined> {
+    this.stats.received++;
+    const client = this.deps.clients.lookup(d.address);
+    if (!client) {
+      this.stats.dropped.unknownClient++;
+      this.logUnknown(d.address);
+      return Promise.resolve(undefined);
+    }
+    const key = d.data.length >= 20 ? ReplyCache.key(d.address, d.port, d.data) : undefined;
+    const cached = key === undefined ? undefined : this.cache.get(key, d.data);
+    if (cached) {
+      this.stats.retransmissions++;
+      return cached;
+    }
+    let work: Promise<Buffer | undefined> | undefined;
+    try {
+      work = this.accept(d, client, service);
+    } catch (e) {
+      this.countError(e, client);
+      return Promise.resolve(undefined);
+    }
+    if (!work) return Promise.resolve(undefined);
+    const reply = work.catch((e: unknown) => {
+      if (key !== undefined) this.cache.delete(key);
+      this.countError(e, client);
+      return undefined;
+    });
+    if (key !== undefined) this.cache.set(key, d.data, reply);
+    return reply;
+  }
+
+  /** Checks run at once; a request that passes them gets a promise of its reply, one that fails none. */
+  private accept(d: Datagram, client: NasClient, service: RadiusService): Promise<Buffer | undefined> | undefined {
+    const packet = decodePacket(d.data);
+    if (service === 'auth' && packet.code === Code.AccessRequest) return this.accessRequest(d, packet, client);
+    if (service === 'acct' && packet.code === Code.AccountingRequest) return this.accountingRequest(d, packet, client);
+    this.stats.dropped.unsupportedCode++;
+    return undefined;
+  }
+
+  private accessRequest(d: Datagram, packet: RadiusPacket, client: NasClient): Promise<Buffer> | undefined {
+    // BlastRADIUS: an unsigned Access-Request can be forged from a captured reply (RFC 3579 §3.2).
+    const ma = verifyRequestMessageAuthenticator(d.data, client.secret);
+    if (ma === 'invalid') {
+      this.stats.dropped.badMessageAuthenticator++;
+      return undefined;
+    }
+    if (ma === 'missing' && client.requireMessageAuthenticator) {
+      this.stats.dropped.missingMessageAuthenticator++;
+      return undefined;
+    }
+    const hidden = joinAttribute(packet.attributes, Attr.UserPassword);
+    // A User-Password that cannot be unhidden is malformed (RFC 2865 §5.2): dropped like any other.
+    const password = hidden && unhideUserPassword(hidden, client.secret, packet.authenticator);
+    this.stats.requests++;
+    return this.decide(packet, password).then(({ outcome, reason, username }) => {
+      if (outcome === 'accept') this.stats.accepts++;
+      else this.stats.rejects++;
+      this.deps.log.info({ nas: client.name, user: username, outcome, ...(reason ? { reason } : {}) }, 'access decision');
+      return this.reply(packet, client, outcome === 'accept' ? Code.AccessAccept : Code.AccessReject,
+        outcome === 'accept' ? [] : [{ type: Attr.ReplyMessage, value: Buffer.from(REJECT_MESSAGE) }]);
+    });
+  }
+
+  private async decide(packet: RadiusPacket, password: Buffer | undefined):
+    Promise<{ outcome: Outcome; reason?: RejectReason; username?: string }> {
+    const nameBytes = joinAttribute(packet.attributes, Attr.UserName);
+    const username = nameBytes?.toString('utf8');
+    try {
+      if (!username) return { outcome: 'reject', reason: 'no user name' };
+      if (!password) {
+        const other = packet.attributes.some((a) => a.vendor === undefined && (a.type === Attr.ChapPassword || a.type === Attr.EapMessage));
+        return { outcome: 'reject', reason: other ? 'method not supported yet' : 'no password', username };
+      }
+      const user = this.deps.users.find(username);
+      if (!user) {
+        await this.deps.users.verifyPassword({ passwordHash: this.deps.dummyPasswordHash }, password);
+        return { outcome: 'reject', reason: 'unknown user', username };
+      }
+      // The password is checked even for a disabled account, so that its state does not show in the timing.
+      const ok = await this.deps.users.verifyPassword(user, password);
+      if (!user.enabled) return { outcome: 'reject', reason: 'account disabled', username: user.username };
+      if (!ok) return { outcome: 'reject', reason: 'wrong password', username: user.username };
+      return { outcome: 'accept', username: user.username };
+    } finally {
+      password?.fill(0);
+    }
+  }
+
+  private accountingRequest(d: Datagram, packet: RadiusPacket, client: NasClient): Promise<Buffer> | undefined {
+    // RFC 2866 §3: the Request Authenticator is an MD5 over the packet and the secret.
+    if (!verifyAccountingRequest(d.data, client.secret)) {
+      this.stats.dropped.badAuthenticator++;
+      return undefined;
+    }
+    if (verifyRequestMessageAuthenticator(d.data, client.secret) === 'invalid') {
+      this.stats.dropped.badMessageAuthenticator++;
+      return undefined;
+    }
+    this.stats.accounting.requests++;
+    // Records are stored by a later change; until then the request is acknowledged, not kept.
+    const reply = this.reply(packet, client, Code.AccountingResponse, []);
+    this.stats.accounting.responses++;
+    return Promise.resolve(reply);
+  }
+
+  /** RFC 2865 §5.33: Proxy-State is copied into the reply unchanged, in order. */
+  private reply(packet: RadiusPacket, client: NasClient, code: (typeof Code)[keyof typeof Code], attributes: RadiusAttribute[]): Buffer {
+    const proxyState = packet.attributes.filter((a) => a.vendor === undefined && a.type === Attr.ProxyState);
+    return encodePacket({
+      code, identifier: packet.identifier, requestAuthenticator: packet.authenticator,
+      attributes: [...attributes, ...proxyState], secret: client.secret,
+    });
+  }
+
+  private countError(e: unknown, client: NasClient): void {
+    if (e instanceof RadiusDecodeError) {
+      this.stats.dropped.malformed++;
+      this.stats.malformed[e.reason] = (this.stats.malformed[e.reason] ?? 0) + 1;
+      return;
+    }
+    this.stats.dropped.internalError++;
+    this.deps.log.error({ nas: client.name, err: (e as Error)?.message ?? String(e) }, 'RADIUS request failed');
+  }
+
+  private logUnknown(address: string): void {
+    const now = this.now();
+    const last = this.unknownLogged.get(address);
+    if (last !== undefined && now - last < this.unknownInterval) return;
+    if (this.unknownLogged.size >= UNKNOWN_LOG_TABLE_MAX) this.unknownLogged.clear();
+    this.unknownLogged.set(address, now);
+    this.deps.log.warn({ address, dropped: this.stats.dropped.unknownClient }, 'RADIUS request from an address no client covers: dropped');
+  }
+}

@@ -1,0 +1,80 @@
+// The RADIUS transport: UDP sockets (IPv4 and IPv6, as configured) for authentication and
+// accounting, handing each datagram to the engine and sending back whatever it answers.
+import { createSocket, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import type { ListenAddress } from '../config/config.js';
+import { AppError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { RadiusAuthEngine, RadiusService } from './auth.js';
+
+export interface RadiusListener {
+  service: RadiusService;
+  address: string;
+  port: number;
+  family: 'IPv4' | 'IPv6';
+  status: 'up' | 'closed';
+}
+
+export interface RadiusServer {
+  listeners: RadiusListener[];
+  close(): Promise<void>;
+}
+
+/** Binds one socket; a taken port or a missing address is one clear LISTEN_FAILED. */
+function bind(addr: ListenAddress, what: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    // An IPv6 wildcard socket also receives IPv4 (as ::ffff:a.b.c.d) unless the system says otherwise.
+    const socket = createSocket({ type: isIPv6(addr.host) ? 'udp6' : 'udp4' });
+    const onError = (e: NodeJS.ErrnoException): void => {
+      socket.close();
+      const reason = e.code === 'EADDRINUSE' ? 'the port is already in use'
+        : e.code === 'EACCES' ? 'permission denied (ports below 1024 need CAP_NET_BIND_SERVICE)'
+        : e.code === 'EADDRNOTAVAIL' ? 'no such local address' : e.message;
+      reject(new AppError('LISTEN_FAILED', `cannot listen for ${what} on ${addr.host}:${addr.port}/udp: ${reason}`));
+    };
+    socket.once('error', onError);
+    socket.bind({ port: addr.port, address: addr.host, exclusive: true }, () => {
+      socket.off('error', onError);
+      resolve(socket);
+    });
+  });
+}
+
+export async function startRadiusServer(
+  engine: RadiusAuthEngine, listen: { auth: readonly ListenAddress[]; acct: readonly ListenAddress[] }, log: Logger,
+): Promise<RadiusServer> {
+  const sockets: { socket: Socket; listener: RadiusListener }[] = [];
+  const closeAll = (): Promise<void> => Promise.all(sockets.map(({ socket, listener }) => new Promise<void>((resolve) => {
+    listener.status = 'closed';
+    try {
+      socket.close(() => resolve());
+    } catch {
+      resolve(); // already closed
+    }
+  }))).then(() => undefined);
+
+  const plan = [
+    ...listen.auth.map((a) => ({ service: 'auth' as const, addr: a, what: 'RADIUS authentication' })),
+    ...listen.acct.map((a) => ({ service: 'acct' as const, addr: a, what: 'RADIUS accounting' })),
+  ];
+  try {
+    for (const { service, addr, what } of plan) {
+      const socket = await bind(addr, what);
+      const bound = socket.address();
+      const listener: RadiusListener = {
+        service, address: bound.address, port: bound.port, family: bound.family === 'IPv6' ? 'IPv6' : 'IPv4', status: 'up',
+      };
+      sockets.push({ socket, listener });
+      socket.on('message', (data, rinfo) => {
+        void engine.handle({ data, address: rinfo.address, port: rinfo.port }, service).then((reply) => {
+          if (reply && listener.status === 'up') socket.send(reply, rinfo.port, rinfo.address);
+        });
+      });
+      socket.on('error', (e) => log.error({ service, err: e.message }, 'RADIUS socket error'));
+    }
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+  return { listeners: sockets.map((s) => s.listener), close: closeAll };
+}
