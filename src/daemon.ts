@@ -15,10 +15,13 @@ import { hashPassword } from './core/users.js';
 import { AppError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
 import { createPublicServer, type PublicContent, type PublishedFile } from './http/public-server.js';
-import { openPki } from './main.js';
+import { openPki, serverTlsCredentials } from './main.js';
 import { OcspResponder } from './ocsp/responder.js';
 import { RadiusAuthEngine, type RadiusStats } from './radius/auth.js';
 import { startRadiusServer, type RadiusListener, type RadiusServer } from './radius/server.js';
+import { EapEngine } from './radius/eap/engine.js';
+import { eapTlsContext } from './radius/eap/tls-context.js';
+import { PapCache, withPapCache } from './radius/pap-cache.js';
 
 export const PID_FILE = 'authbox.pid';
 const OCSP_SIGNER_RENEW_BEFORE_MS = 30 * 86_400_000;
@@ -109,12 +112,17 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
   let radius: { engine: RadiusAuthEngine; server: RadiusServer } | undefined;
   let nasTable: NasTable | undefined;
   feed.on('nas', () => nasTable?.replace(pki.nas.loadClients()));
+  // PAP passwords that passed scrypt once are re-checked with an HMAC; any change to a user drops its entry.
+  const papCache = new PapCache({ verify: (user, password) => pki.users.verifyPassword(user, password) });
+  feed.on('user', (ref) => papCache.invalidate(Number(ref)));
   const listenRadius = async (): Promise<RadiusListener[]> => {
     if (radius) return radius.server.listeners;
     nasTable = new NasTable(pki.nas.loadClients());
     const radiusLog = log.child({ component: 'radius' });
+    const eap = eapEngine(pki, status, radiusLog);
     const engine = new RadiusAuthEngine({
-      clients: nasTable, users: pki.users, dummyPasswordHash: hashPassword(randomBytes(16).toString('hex')), log: radiusLog,
+      ...(eap ? { eap } : {}),
+      clients: nasTable, users: withPapCache(pki.users, papCache), dummyPasswordHash: hashPassword(randomBytes(16).toString('hex')), log: radiusLog,
     });
     const server = await startRadiusServer(engine, config.radius, radiusLog);
     radius = { engine, server };
@@ -238,4 +246,31 @@ export function nudgeDaemon(dataDir: string): void {
       /* that process is gone; the others still get their signal */
     }
   }
+}
+
+/** EAP-TLS with authbox's own server certificate; certificate status from memory, owners from the store. */
+function eapEngine(pki: ReturnType<typeof openPki>, status: CertStatusIndex, log: Logger): EapEngine | undefined {
+  const creds = serverTlsCredentials(pki);
+  if (!creds) {
+    log.warn({}, 'no server TLS certificate: EAP-TLS is not available');
+    return undefined;
+  }
+  const context = eapTlsContext({ certDer: creds.certDer, key: pki.vault.load(creds.keyId), chain: pki.authority.chain() });
+  return new EapEngine({
+    tls: () => context,
+    log: log.child({ method: 'eap' }),
+    certificates: {
+      cas: () => pki.authority.cas().map((c) => ({ id: c.record.id, certDer: c.record.certDer })),
+      status: (caId, serial) => status.get(caId, serial),
+      record: (serial) => {
+        try {
+          return pki.authority.find(serial);
+        } catch {
+          return undefined;
+        }
+      },
+      user: (username) => pki.users.find(username),
+      now: Date.now,
+    },
+  });
 }

@@ -9,6 +9,8 @@ import {
   verifyRequestMessageAuthenticator, type RadiusAttribute, type RadiusDecodeReason, type RadiusPacket,
 } from './codec/index.js';
 import { ReplyCache } from './reply-cache.js';
+import type { EapEngine } from './eap/engine.js';
+import { decidePasswordlessMethod, type MethodDecision } from './methods/index.js';
 
 export interface RadiusClients {
   lookup(address: string): NasClient | undefined;
@@ -72,6 +74,8 @@ export interface AuthEngineOptions {
   retransmitCache?: { maxEntries?: number; ttlMs?: number };
   /** Unknown sources are logged at most once per this interval per address. */
   unknownClientLogIntervalMs?: number;
+  /** EAP (EAP-TLS); without it, EAP requests are rejected. */
+  eap?: EapEngine;
 }
 
 const emptyStats = (): RadiusStats => ({
@@ -153,16 +157,44 @@ export class RadiusAuthEngine {
       this.stats.dropped.missingMessageAuthenticator++;
       return undefined;
     }
+    const eapMessage = this.deps.eap && joinAttribute(packet.attributes, Attr.EapMessage);
+    if (eapMessage) {
+      // RFC 3579 §3.2: an EAP-Message always comes with a Message-Authenticator, even from legacy clients.
+      if (ma !== 'valid') {
+        this.stats.dropped.missingMessageAuthenticator++;
+        return undefined;
+      }
+      return this.eapRequest(packet, client, eapMessage);
+    }
     const hidden = joinAttribute(packet.attributes, Attr.UserPassword);
     // A User-Password that cannot be unhidden is malformed (RFC 2865 §5.2): dropped like any other.
     const password = hidden && unhideUserPassword(hidden, client.secret, packet.authenticator);
     this.stats.requests++;
-    return this.decide(packet, password).then(({ outcome, reason, username }) => {
+    // CHAP and MS-CHAPv2 carry no User-Password; methods/ decides them, PAP stays here.
+    const decision: Promise<MethodDecision> =
+      (password ? undefined : decidePasswordlessMethod(packet, client.secret, this.deps)) ?? this.decide(packet, password);
+    return decision.then(({ outcome, reason, username, attributes = [] }) => {
       if (outcome === 'accept') this.stats.accepts++;
       else this.stats.rejects++;
       this.deps.log.info({ nas: client.name, user: username, outcome, ...(reason ? { reason } : {}) }, 'access decision');
       return this.reply(packet, client, outcome === 'accept' ? Code.AccessAccept : Code.AccessReject,
-        outcome === 'accept' ? [] : [{ type: Attr.ReplyMessage, value: Buffer.from(REJECT_MESSAGE) }]);
+        outcome === 'accept' ? attributes : [...attributes, { type: Attr.ReplyMessage, value: Buffer.from(REJECT_MESSAGE) }]);
+    });
+  }
+
+  /** One round of an EAP conversation: Access-Challenge until the method ends in Accept or Reject. */
+  private eapRequest(packet: RadiusPacket, client: NasClient, eapMessage: Buffer): Promise<Buffer> {
+    return this.deps.eap!.handle(packet, eapMessage, client.secret).then((r) => {
+      if (r.outcome) {
+        this.stats.requests++;
+        if (r.outcome === 'accept') this.stats.accepts++;
+        else this.stats.rejects++;
+        this.deps.log.info({
+          nas: client.name, user: r.identity, outcome: r.outcome, ...(r.reason ? { reason: r.reason } : {}), ...r.details,
+        }, 'access decision');
+      }
+      const attributes = r.outcome === 'reject' ? [...r.attributes, { type: Attr.ReplyMessage, value: Buffer.from(REJECT_MESSAGE) }] : r.attributes;
+      return this.reply(packet, client, r.code, attributes);
     });
   }
 
