@@ -1,0 +1,12 @@
+// What an authentication method decides for one Access-Request: the outcome, the reason in
+// plain words for the log (never sent to the NAS), and the attributes its reply carries.
+import type { RadiusAttribute } from '../codec/index.js';
+
+export interface MethodDecision {
+  outcome: 'accept' | 'reject';
+  /** Why a request was refused, for the log only. */
+  reason?: string;
+  username?: string;
+  /** Method attributes for the reply (MS-CHAP2-Success, MPPE keys, MS-CHAP-Error). */
+  attributes?: RadiusAttribute[];
+}
