@@ -1,0 +1,255 @@
+// The EAP server (RFC 3748, RFC 3579) with EAP-TLS (RFC 5216; RFC 9190 for TLS 1.3): one
+// Access-Request with an EAP-Message in, the reply's code and attributes out. Conversations
+// are kept by State; TLS runs in Node's own tls over memory (tls-connection.ts).
+import { randomBytes } from 'node:crypto';
+import type { SecureContext } from 'node:tls';
+import type { Logger } from '../../core/logger.js';
+import {
+  Attr, Code, MsAttr, VENDOR_MICROSOFT, hideMsMppeKeys, joinAttribute, type RadiusAttribute, type RadiusPacket, type Secret,
+} from '../codec/index.js';
+import { checkClientCertificate, type CertRefusal, type ClientCertDeps } from './client-cert.js';
+import {
+  EAP_TLS_HEADER_MAX, EapCode, EapDecodeError, EapType, TlsFlag, decodeEap, decodeEapTls, encodeEap, encodeEapTls, type EapPacket,
+} from './codec.js';
+import { EapSessionTable } from './sessions.js';
+import { TlsServerConnection } from './tls-connection.js';
+
+/** EAP data per packet when the NAS does not send Framed-MTU (FreeRADIUS uses 1024 less the EAPOL header). */
+const DEFAULT_EAP_MTU = 1020;
+const MIN_EAP_MTU = 64;
+/** Keeps an Access-Challenge well inside RADIUS's 4096 octets. */
+const MAX_EAP_MTU = 1400;
+/** EAPOL header that Framed-MTU also has to carry (IEEE 802.1X). */
+const EAPOL_HEADER = 4;
+/** A TLS message larger than this from a peer is refused (no client sends such a flight). */
+const MAX_TLS_MESSAGE = 64 * 1024;
+
+/** RFC 5216 §2.3 (TLS 1.2) and RFC 9190 §2.3 (TLS 1.3). */
+const LABEL_TLS12 = 'client EAP encryption';
+const LABEL_TLS13 = 'EXPORTER_EAP_TLS_Key_Material';
+const CONTEXT_TLS13 = Buffer.of(EapType.Tls);
+const KEY_MATERIAL_LENGTH = 128;
+
+export type EapRefusal = CertRefusal | 'EAP method refused by the peer' | 'TLS handshake failed' | 'EAP protocol error'
+  | 'unknown or expired EAP session' | 'too many EAP sessions' | 'no identity';
+
+export interface EapResult {
+  code: typeof Code.AccessChallenge | typeof Code.AccessAccept | typeof Code.AccessReject;
+  attributes: RadiusAttribute[];
+  /** Set on the final answer of a conversation. */
+  outcome?: 'accept' | 'reject';
+  reason?: EapRefusal;
+  identity?: string;
+  details?: Record<string, string>;
+}
+
+export interface EapEngineOptions {
+  /** The server's certificate, key and the CA chain, as a secure context (see tlsContext). */
+  tls: () => SecureContext;
+  certificates: ClientCertDeps;
+  log: Logger;
+  now?: () => number;
+  sessions?: { maxSessions?: number; maxAgeMs?: number };
+}
+
+interface Conversation {
+  identity: string;
+  /** The Identifier of the last EAP-Request sent (RFC 3748 §4.1: the Response echoes it). */
+  lastId: number;
+  mtu: number;
+  tls?: TlsServerConnection;
+  /** Fragments of the peer's TLS message received so far. */
+  incoming: Buffer[];
+  incomingLength: number;
+  /** What is left of our TLS message to send, one fragment per round. */
+  outgoing?: Buffer;
+  outgoingTotal: number;
+  verified?: { username?: string; serial: string };
+  committed: boolean;
+}
+
+export class EapEngine {
+  private readonly sessions: EapSessionTable<Conversation>;
+
+  constructor(private readonly deps: EapEngineOptions) {
+    this.sessions = new EapSessionTable<Conversation>({
+      ...deps.sessions, ...(deps.now ? { now: deps.now } : {}),
+      dispose: (c) => (c as Conversation).tls?.destroy(),
+    });
+  }
+
+  get activeSessions(): number {
+    return this.sessions.size;
+  }
+
+  close(): void {
+    this.sessions.clear();
+  }
+
+  /** `eapMessage` is the joined EAP-Message; secret and authenticator hide the MPPE keys. */
+  async handle(packet: RadiusPacket, eapMessage: Buffer, secret: Secret): Promise<EapResult> {
+    let eap: EapPacket;
+    try {
+      eap = decodeEap(eapMessage);
+    } catch (e) {
+      if (e instanceof EapDecodeError) return this.failure(undefined, 0, 'EAP protocol error', { detail: e.message });
+      throw e;
+    }
+    const state = joinAttribute(packet.attributes, Attr.State);
+    const conv = state && this.sessions.get(state);
+    if (!conv || !state) {
+      if (eap.code === EapCode.Response && eap.type === EapType.Identity) return this.start(packet, eap);
+      return this.failure(undefined, eap.identifier, 'unknown or expired EAP session');
+    }
+    const end = (r: EapResult): EapResult => {
+      if (r.outcome) this.sessions.delete(state);
+      return r;
+    };
+    if (eap.code !== EapCode.Response || eap.identifier !== conv.lastId) {
+      return end(this.failure(conv, eap.identifier, 'EAP protocol error', { detail: `unexpected code ${eap.code} id ${eap.identifier}` }));
+    }
+    if (eap.type === EapType.Nak) return end(this.failure(conv, eap.identifier, 'EAP method refused by the peer'));
+    if (eap.type !== EapType.Tls) {
+      return end(this.failure(conv, eap.identifier, 'EAP protocol error', { detail: `type ${eap.type} during EAP-TLS` }));
+    }
+    try {
+      return end(await this.tlsRound(conv, state, eap, packet, secret));
+    } catch (e) {
+      if (e instanceof EapDecodeError) return end(this.failure(conv, eap.identifier, 'EAP protocol error', { detail: e.message }));
+      throw e;
+    }
+  }
+
+  /** RFC 3748 §5.1 and RFC 5216 §2.1.1: the Identity Response starts EAP-TLS with the S flag. */
+  private start(packet: RadiusPacket, eap: EapPacket): EapResult {
+    const identity = eap.data.toString('utf8').replace(/\0+$/, '');
+    if (!identity) return this.failure(undefined, eap.identifier, 'no identity');
+    const conv: Conversation = {
+      identity, lastId: eap.identifier, mtu: eapMtu(packet), incoming: [], incomingLength: 0,
+      outgoingTotal: 0, committed: false,
+    };
+    const state = this.sessions.create(conv);
+    if (!state) return this.failure(undefined, eap.identifier, 'too many EAP sessions', {}, identity);
+    return this.challenge(conv, state, encodeEapTls({ flags: TlsFlag.Start, tls: Buffer.alloc(0) }));
+  }
+
+  private async tlsRound(conv: Conversation, state: Buffer, eap: EapPacket, packet: RadiusPacket, secret: Secret): Promise<EapResult> {
+    const frag = decodeEapTls(eap.data);
+    // RFC 5216 §2.1.5: while we are sending a fragmented message, the peer ACKs each piece.
+    if (conv.outgoing) {
+      if (frag.tls.length !== 0) return this.failure(conv, eap.identifier, 'EAP protocol error', { detail: 'data instead of an ACK' });
+      return this.sendNext(conv, state);
+    }
+    if (frag.tls.length > 0) {
+      conv.incoming.push(Buffer.from(frag.tls));
+      conv.incomingLength += frag.tls.length;
+      if (conv.incomingLength > MAX_TLS_MESSAGE) return this.failure(conv, eap.identifier, 'EAP protocol error', { detail: 'TLS message too long' });
+      // More fragments to come: ACK with an empty EAP-TLS Request.
+      if (frag.flags & TlsFlag.More) return this.challenge(conv, state, encodeEapTls({ flags: 0, tls: Buffer.alloc(0) }));
+      const records = Buffer.concat(conv.incoming);
+      conv.incoming = [];
+      conv.incomingLength = 0;
+      return this.feedTls(conv, state, records, packet, secret);
+    }
+    // An empty Response that is not an ACK of ours: the peer acknowledges our last flight.
+    if (conv.verified && conv.tls?.secure) return this.success(conv, eap.identifier, packet, secret);
+    if (conv.tls?.error) return this.tlsFailure(conv, eap.identifier);
+    return this.failure(conv, eap.identifier, 'EAP protocol error', { detail: 'empty response before the handshake completed' });
+  }
+
+  private async feedTls(conv: Conversation, state: Buffer, records: Buffer, packet: RadiusPacket, secret: Secret): Promise<EapResult> {
+    const tls = (conv.tls ??= new TlsServerConnection(this.deps.tls()));
+    const wasSecure = tls.secure;
+    await tls.feed(records);
+    if (tls.error) return this.tlsFailure(conv, conv.lastId);
+    if (tls.secure && !wasSecure) {
+      const checked = checkClientCertificate(tls.peerCertificate(), conv.identity, this.deps.certificates);
+      if (!checked.ok) {
+        return this.failure(conv, conv.lastId, checked.reason, {
+          ...(checked.serial ? { serial: checked.serial } : {}), ...(checked.subject ? { subject: checked.subject } : {}),
+        });
+      }
+      conv.verified = { serial: checked.serial, ...(checked.username ? { username: checked.username } : {}) };
+      // RFC 9190 §2.5: in TLS 1.3 the server commits to sending no more handshake messages
+      // with one octet of application data, 0x00, after its last handshake message.
+      if (tls.protocol === 'TLSv1.3' && !conv.committed) {
+        conv.committed = true;
+        await tls.writeApplicationData(Buffer.of(0));
+      }
+    }
+    const out = tls.takeOutput();
+    if (out.length > 0) {
+      conv.outgoing = out;
+      conv.outgoingTotal = out.length;
+      return this.sendNext(conv, state);
+    }
+    if (conv.verified && tls.secure) return this.success(conv, conv.lastId, packet, secret);
+    return this.failure(conv, conv.lastId, 'TLS handshake failed', { detail: 'no TLS answer to send' });
+  }
+
+  /** RFC 5216 §2.1.5: fragments sized to the link; the first carries L and the total length. */
+  private sendNext(conv: Conversation, state: Buffer): EapResult {
+    const out = conv.outgoing!;
+    const first = out.length === conv.outgoingTotal;
+    // Only the first fragment carries the four-octet TLS Message Length.
+    const room = conv.mtu - EAP_TLS_HEADER_MAX + (first ? 0 : 4);
+    const piece = out.subarray(0, room);
+    const rest = out.subarray(piece.length);
+    conv.outgoing = rest.length > 0 ? rest : undefined;
+    const flags = rest.length > 0 ? TlsFlag.More : 0;
+    return this.challenge(conv, state, encodeEapTls({ flags, tls: piece, ...(first ? { totalLength: conv.outgoingTotal } : {}) }));
+  }
+
+  private challenge(conv: Conversation, state: Buffer, typeData: Buffer): EapResult {
+    // Each new Request takes the next Identifier; the Response echoes it (RFC 3748 §4.1).
+    const identifier = (conv.lastId + 1) & 0xff;
+    conv.lastId = identifier;
+    const eap = encodeEap({ code: EapCode.Request, identifier, type: EapType.Tls, data: typeData });
+    return {
+      code: Code.AccessChallenge, identity: conv.identity,
+      attributes: [{ type: Attr.EapMessage, value: eap }, { type: Attr.State, value: state }],
+    };
+  }
+
+  /** RFC 5216 §2.3, RFC 9190 §2.3; MS-MPPE keys as RFC 2548 and FreeRADIUS carry them. */
+  private success(conv: Conversation, identifier: number, packet: RadiusPacket, secret: Secret): EapResult {
+    const tls = conv.tls!;
+    const material = tls.protocol === 'TLSv1.3'
+      ? tls.exportKeyingMaterial(KEY_MATERIAL_LENGTH, LABEL_TLS13, CONTEXT_TLS13)
+      : tls.exportKeyingMaterial(KEY_MATERIAL_LENGTH, LABEL_TLS12);
+    const msk = material.subarray(0, 64);
+    const hidden = hideMsMppeKeys({ recv: msk.subarray(0, 32), send: msk.subarray(32, 64) }, secret, packet.authenticator, randomBytes);
+    material.fill(0);
+    const name = conv.verified?.username ?? conv.identity;
+    return {
+      code: Code.AccessAccept, outcome: 'accept', identity: name,
+      details: { method: 'eap-tls', tls: tls.protocol ?? '', serial: conv.verified?.serial ?? '' },
+      attributes: [
+        { type: Attr.EapMessage, value: encodeEap({ code: EapCode.Success, identifier, data: Buffer.alloc(0) }) },
+        { type: Attr.UserName, value: Buffer.from(name, 'utf8') },
+        { type: MsAttr.MppeRecvKey, vendor: VENDOR_MICROSOFT, value: hidden.recv },
+        { type: MsAttr.MppeSendKey, vendor: VENDOR_MICROSOFT, value: hidden.send },
+      ],
+    };
+  }
+
+  private tlsFailure(conv: Conversation, identifier: number): EapResult {
+    return this.failure(conv, identifier, 'TLS handshake failed', { detail: conv.tls?.error?.message ?? '' });
+  }
+
+  private failure(conv: Conversation | undefined, identifier: number, reason: EapRefusal, details: Record<string, string> = {}, identity?: string): EapResult {
+    const who = conv?.identity ?? identity;
+    return {
+      code: Code.AccessReject, outcome: 'reject', reason, details: { method: 'eap-tls', ...details },
+      ...(who !== undefined ? { identity: who } : {}),
+      attributes: [{ type: Attr.EapMessage, value: encodeEap({ code: EapCode.Failure, identifier, data: Buffer.alloc(0) }) }],
+    };
+  }
+}
+
+/** Framed-MTU (RFC 2865 §5.12) less the EAPOL header, within sane bounds. */
+function eapMtu(packet: RadiusPacket): number {
+  const raw = joinAttribute(packet.attributes, Attr.FramedMtu);
+  if (!raw || raw.length !== 4) return DEFAULT_EAP_MTU;
+  return Math.max(MIN_EAP_MTU, Math.min(MAX_EAP_MTU, raw.readUInt32BE(0) - EAPOL_HEADER));
+}
