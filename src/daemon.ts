@@ -11,7 +11,8 @@ import { toPem } from './ca/pem.js';
 import type { AuthboxConfig, ListenAddress } from './config/config.js';
 import { ChangeFeed } from './core/change-feed.js';
 import { NasTable } from './core/nas.js';
-import { hashPassword } from './core/users.js';
+import { PolicyEngine } from './core/policy.js';
+import { hashPassword, type UserRecord } from './core/users.js';
 import { AppError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
 import { createPublicServer, type PublicContent, type PublishedFile } from './http/public-server.js';
@@ -20,6 +21,7 @@ import { OcspResponder } from './ocsp/responder.js';
 import { RadiusAuthEngine, type RadiusStats } from './radius/auth.js';
 import { startRadiusServer, type RadiusListener, type RadiusServer } from './radius/server.js';
 import { EapEngine } from './radius/eap/engine.js';
+import { innerAuthenticator, type InnerUsers } from './radius/eap/inner-auth.js';
 import { eapTlsContext } from './radius/eap/tls-context.js';
 import { PapCache, withPapCache } from './radius/pap-cache.js';
 
@@ -115,14 +117,18 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
   // PAP passwords that passed scrypt once are re-checked with an HMAC; any change to a user drops its entry.
   const papCache = new PapCache({ verify: (user, password) => pki.users.verifyPassword(user, password) });
   feed.on('user', (ref) => papCache.invalidate(Number(ref)));
+  // Authorization policies are held in memory, reloaded whole on any 'policy' change (a few rows).
+  let policy: PolicyEngine | undefined;
+  feed.on('policy', () => policy?.replace(pki.policy.load()));
   const listenRadius = async (): Promise<RadiusListener[]> => {
     if (radius) return radius.server.listeners;
     nasTable = new NasTable(pki.nas.loadClients());
+    policy = new PolicyEngine(pki.policy.load());
     const radiusLog = log.child({ component: 'radius' });
-    const eap = eapEngine(pki, status, radiusLog);
+    const eap = eapEngine(pki, status, radiusLog, withPapCache(pki.users, papCache));
     const engine = new RadiusAuthEngine({
       ...(eap ? { eap } : {}),
-      clients: nasTable, users: withPapCache(pki.users, papCache), dummyPasswordHash: hashPassword(randomBytes(16).toString('hex')), log: radiusLog,
+      clients: nasTable, policy, users: withPapCache(pki.users, papCache), dummyPasswordHash: hashPassword(randomBytes(16).toString('hex')), log: radiusLog,
     });
     const server = await startRadiusServer(engine, config.radius, radiusLog);
     radius = { engine, server };
@@ -249,7 +255,8 @@ export function nudgeDaemon(dataDir: string): void {
 }
 
 /** EAP-TLS with authbox's own server certificate; certificate status from memory, owners from the store. */
-function eapEngine(pki: ReturnType<typeof openPki>, status: CertStatusIndex, log: Logger): EapEngine | undefined {
+/** PEAP and EAP-TTLS check inner passwords against `users` (the PAP cache in front). */
+function eapEngine(pki: ReturnType<typeof openPki>, status: CertStatusIndex, log: Logger, users: InnerUsers<UserRecord>): EapEngine | undefined {
   const creds = serverTlsCredentials(pki);
   if (!creds) {
     log.warn({}, 'no server TLS certificate: EAP-TLS is not available');
@@ -257,6 +264,7 @@ function eapEngine(pki: ReturnType<typeof openPki>, status: CertStatusIndex, log
   }
   const context = eapTlsContext({ certDer: creds.certDer, key: pki.vault.load(creds.keyId), chain: pki.authority.chain() });
   return new EapEngine({
+    inner: innerAuthenticator(users, hashPassword(randomBytes(16).toString('hex'))),
     tls: () => context,
     log: log.child({ method: 'eap' }),
     certificates: {

@@ -13,10 +13,12 @@ import {
 } from './config/config.js';
 import { AppError } from './core/errors.js';
 import { NasService } from './core/nas.js';
+import { PolicyService } from './core/policy.js';
 import { UserService } from './core/users.js';
 import { openDatabase, type Db } from './store/db.js';
 import { SettingsStore, SqlitePkiStore } from './store/pki-store.js';
 import { SqliteNasStore } from './store/nas-store.js';
+import { SqlitePolicyStore } from './store/policy-store.js';
 import { SqliteUserStore } from './store/users-store.js';
 
 export { startDaemon } from './daemon.js';
@@ -30,6 +32,7 @@ export interface Pki {
   authority: CertificateAuthority;
   users: UserService;
   nas: NasService;
+  policy: PolicyService;
   close(): void;
 }
 
@@ -44,7 +47,8 @@ export function openPki(config: AuthboxConfig, clock: () => Date = () => new Dat
   });
   const users = new UserService({ storage: new SqliteUserStore(db), master, clock });
   const nas = new NasService({ storage: new SqliteNasStore(db), master, clock });
-  return { config, db, store, settings: new SettingsStore(db), vault, authority, users, nas, close: () => db.close() };
+  const policy = new PolicyService({ storage: new SqlitePolicyStore(db) });
+  return { config, db, store, settings: new SettingsStore(db), vault, authority, users, nas, policy, close: () => db.close() };
 }
 
 export function openPkiAt(dataDir: string): Pki {

@@ -9,6 +9,7 @@ import {
 } from './commands/cert.js';
 import { initCommand } from './commands/init.js';
 import { nasAddCommand, nasListCommand, nasRemoveCommand } from './commands/nas.js';
+import { policyMethodsCommand, policyRemoveCommand, policySetCommand, policyShowCommand } from './commands/policy.js';
 import { serveCommand } from './commands/serve.js';
 import {
   userAddCommand, userDisableCommand, userEnableCommand, userListCommand, userPasswdCommand,
@@ -19,6 +20,7 @@ const COMMANDS: readonly CommandSpec[] = [
   certIssueCommand, certSignCommand, certSignBatchCommand, certRevokeCommand, certUnholdCommand, certListCommand, certShowCommand,
   userAddCommand, userPasswdCommand, userDisableCommand, userEnableCommand, userListCommand,
   nasAddCommand, nasListCommand, nasRemoveCommand,
+  policySetCommand, policyShowCommand, policyRemoveCommand, policyMethodsCommand,
 ];
 
 const io: Output = {

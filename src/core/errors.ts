@@ -29,6 +29,8 @@ export type ErrorCode =
   | 'NAS_INVALID'
   | 'NAS_EXISTS'
   | 'NAS_NOT_FOUND'
+  | 'POLICY_INVALID'
+  | 'POLICY_NOT_FOUND'
   | 'LISTEN_FAILED'
   | 'OCSP_MALFORMED'
   | 'INTERNAL';

@@ -11,6 +11,11 @@ import {
 import { ReplyCache } from './reply-cache.js';
 import type { EapEngine } from './eap/engine.js';
 import { decidePasswordlessMethod, type MethodDecision } from './methods/index.js';
+import { isMschapv2Request } from './methods/mschapv2.js';
+import { METHOD_NOT_ALLOWED, type AuthMethod } from '../core/policy.js';
+import { anyEapMethodAllowed, authorizeAccess, eapMethodOf, type AccessPolicy } from './authorize.js';
+import { EapCode, EapType, decodeEap, encodeEap } from './eap/codec.js';
+import type { EapResult } from './eap/engine.js';
 
 export interface RadiusClients {
   lookup(address: string): NasClient | undefined;
@@ -20,6 +25,8 @@ export interface PapUser {
   username: string;
   enabled: boolean;
   passwordHash: string | null;
+  /** Read with the user, for the authorization policy. */
+  groups?: readonly string[];
 }
 
 /** What PAP needs from the users engine (core/users.ts UserService fits). */
@@ -59,7 +66,7 @@ export type Outcome = 'accept' | 'reject';
 
 /** Why a request was refused, in plain words for the log; the NAS only ever sees REJECT_MESSAGE. */
 export type RejectReason = 'unknown user' | 'wrong password' | 'account disabled' | 'no user name'
-  | 'no password' | 'method not supported yet';
+  | 'no password' | 'method not supported yet' | typeof METHOD_NOT_ALLOWED;
 
 /** The same words for every refusal: which of the name or the password was wrong is not said. */
 export const REJECT_MESSAGE = 'Authentication failed';
@@ -76,7 +83,12 @@ export interface AuthEngineOptions {
   unknownClientLogIntervalMs?: number;
   /** EAP (EAP-TLS); without it, EAP requests are rejected. */
   eap?: EapEngine;
+  /** Authorization (methods per client kind, reply attributes per group); without it, every method is allowed and accepts carry no policy attributes. */
+  policy?: AccessPolicy;
 }
+
+/** An EAP round's result after the policy: a refusal may be the policy's, not the EAP engine's. */
+type AuthorizedEapResult = Omit<EapResult, 'reason'> & { reason?: string };
 
 const emptyStats = (): RadiusStats => ({
   received: 0, requests: 0, accepts: 0, rejects: 0, retransmissions: 0,
@@ -89,6 +101,13 @@ const emptyStats = (): RadiusStats => ({
 });
 
 const UNKNOWN_LOG_TABLE_MAX = 1024;
+
+function eapRefusal(identifier: number, reason: string, identity: string | undefined, details: Record<string, string>): AuthorizedEapResult {
+  return {
+    code: Code.AccessReject, outcome: 'reject', reason, details, ...(identity !== undefined ? { identity } : {}),
+    attributes: [{ type: Attr.EapMessage, value: encodeEap({ code: EapCode.Failure, identifier, data: Buffer.alloc(0) }) }],
+  };
+}
 
 export class RadiusAuthEngine {
   readonly stats: RadiusStats = emptyStats();
@@ -170,13 +189,17 @@ export class RadiusAuthEngine {
     // A User-Password that cannot be unhidden is malformed (RFC 2865 §5.2): dropped like any other.
     const password = hidden && unhideUserPassword(hidden, client.secret, packet.authenticator);
     this.stats.requests++;
+    const method: AuthMethod | undefined = password ? 'pap' : isMschapv2Request(packet) ? 'mschapv2' : undefined;
     // CHAP and MS-CHAPv2 carry no User-Password; methods/ decides them, PAP stays here.
-    const decision: Promise<MethodDecision> =
-      (password ? undefined : decidePasswordlessMethod(packet, client.secret, this.deps)) ?? this.decide(packet, password);
-    return decision.then(({ outcome, reason, username, attributes = [] }) => {
+    // A method the client's kind does not allow is refused before any password is checked.
+    const decision: Promise<MethodDecision> = this.refuseMethod(packet, client, method, password)
+      ?? (password ? undefined : decidePasswordlessMethod(packet, client.secret, this.deps)) ?? this.decide(packet, password);
+    return decision.then((d) => this.authorize(d, client, method)).then(({ outcome, reason, username, attributes = [], group }) => {
       if (outcome === 'accept') this.stats.accepts++;
       else this.stats.rejects++;
-      this.deps.log.info({ nas: client.name, user: username, outcome, ...(reason ? { reason } : {}) }, 'access decision');
+      this.deps.log.info({
+        nas: client.name, user: username, outcome, ...(reason ? { reason } : {}), ...(group !== undefined ? { policy: group } : {}),
+      }, 'access decision');
       return this.reply(packet, client, outcome === 'accept' ? Code.AccessAccept : Code.AccessReject,
         outcome === 'accept' ? attributes : [...attributes, { type: Attr.ReplyMessage, value: Buffer.from(REJECT_MESSAGE) }]);
     });
@@ -184,7 +207,9 @@ export class RadiusAuthEngine {
 
   /** One round of an EAP conversation: Access-Challenge until the method ends in Accept or Reject. */
   private eapRequest(packet: RadiusPacket, client: NasClient, eapMessage: Buffer): Promise<Buffer> {
-    return this.deps.eap!.handle(packet, eapMessage, client.secret).then((r) => {
+    const refused = this.refuseEap(client, eapMessage);
+    const round: Promise<AuthorizedEapResult> = refused ? Promise.resolve(refused) : this.deps.eap!.handle(packet, eapMessage, client.secret);
+    return round.then((res) => this.authorizeEap(res, client)).then((r) => {
       if (r.outcome) {
         this.stats.requests++;
         if (r.outcome === 'accept') this.stats.accepts++;
@@ -199,7 +224,7 @@ export class RadiusAuthEngine {
   }
 
   private async decide(packet: RadiusPacket, password: Buffer | undefined):
-    Promise<{ outcome: Outcome; reason?: RejectReason; username?: string }> {
+    Promise<{ outcome: Outcome; reason?: RejectReason; username?: string; groups?: readonly string[] }> {
     const nameBytes = joinAttribute(packet.attributes, Attr.UserName);
     const username = nameBytes?.toString('utf8');
     try {
@@ -217,10 +242,61 @@ export class RadiusAuthEngine {
       const ok = await this.deps.users.verifyPassword(user, password);
       if (!user.enabled) return { outcome: 'reject', reason: 'account disabled', username: user.username };
       if (!ok) return { outcome: 'reject', reason: 'wrong password', username: user.username };
-      return { outcome: 'accept', username: user.username };
+      return { outcome: 'accept', username: user.username, ...(user.groups ? { groups: user.groups } : {}) };
     } finally {
       password?.fill(0);
     }
+  }
+
+  /** The refusal of a method the client's kind does not allow, or undefined to go on. */
+  private refuseMethod(packet: RadiusPacket, client: NasClient, method: AuthMethod | undefined, password: Buffer | undefined):
+    Promise<MethodDecision> | undefined {
+    const policy = this.deps.policy;
+    if (!policy || !method || policy.methodAllowed(client.kind, method)) return undefined;
+    password?.fill(0);
+    const username = joinAttribute(packet.attributes, Attr.UserName)?.toString('utf8');
+    return Promise.resolve({ outcome: 'reject', reason: METHOD_NOT_ALLOWED, ...(username ? { username } : {}) });
+  }
+
+  /** Every accept of PAP and MS-CHAPv2 passes here: the policy may still refuse it, or adds its attributes. */
+  private authorize(d: MethodDecision, client: NasClient, method: AuthMethod | undefined): MethodDecision & { group?: string } {
+    const policy = this.deps.policy;
+    if (!policy || d.outcome !== 'accept') return d;
+    const groups = d.groups ?? (d.username ? this.deps.users.find(d.username)?.groups : undefined) ?? [];
+    const a = authorizeAccess(policy, { kind: client.kind, method, groups });
+    if (a.outcome === 'reject') return { outcome: 'reject', reason: a.reason, ...(d.username ? { username: d.username } : {}) };
+    return { ...d, attributes: [...(d.attributes ?? []), ...a.attributes], ...(a.group !== undefined ? { group: a.group } : {}) };
+  }
+
+  /** RFC 3748 §4.2: a kind that allows no EAP method is refused at the first EAP packet, before any handshake. */
+  private refuseEap(client: NasClient, eapMessage: Buffer): AuthorizedEapResult | undefined {
+    const policy = this.deps.policy;
+    if (!policy || anyEapMethodAllowed(policy, client.kind)) return undefined;
+    let identifier = eapMessage[1] ?? 0;
+    let identity: string | undefined;
+    try {
+      const eap = decodeEap(eapMessage);
+      identifier = eap.identifier;
+      if (eap.type === EapType.Identity) identity = eap.data.toString('utf8').replace(/\0+$/, '');
+    } catch { /* the refusal stands whatever the packet holds */ }
+    return eapRefusal(identifier, METHOD_NOT_ALLOWED, identity, { method: 'eap' });
+  }
+
+  /** Every EAP accept (EAP-TLS, and PEAP and TTLS by their details.method) passes here. */
+  private authorizeEap(r: AuthorizedEapResult, client: NasClient): AuthorizedEapResult {
+    const policy = this.deps.policy;
+    if (!policy || r.outcome !== 'accept') return r;
+    const groups = (r.identity !== undefined ? this.deps.users.find(r.identity)?.groups : undefined) ?? [];
+    const a = authorizeAccess(policy, { kind: client.kind, method: eapMethodOf(r.details?.method), groups });
+    if (a.outcome === 'reject') {
+      // The EAP-Success becomes an EAP-Failure with the same Identifier (RFC 3748 §4.2); no keys go out.
+      const success = r.attributes.find((x) => x.vendor === undefined && x.type === Attr.EapMessage)?.value;
+      return eapRefusal(success?.[1] ?? 0, a.reason, r.identity, r.details ?? {});
+    }
+    return {
+      ...r, attributes: [...r.attributes, ...a.attributes],
+      ...(a.group !== undefined ? { details: { ...r.details, policy: a.group } } : {}),
+    };
   }
 
   private accountingRequest(d: Datagram, packet: RadiusPacket, client: NasClient): Promise<Buffer> | undefined {

@@ -110,4 +110,23 @@ export const MIGRATIONS: readonly string[] = [
     created_at    INTEGER NOT NULL
   );
   `,
+  /* 4: authorization policy (issue 3): per group reply attributes, per client kind allowed methods */ `
+  CREATE TABLE group_policies (
+    group_name      TEXT PRIMARY KEY COLLATE NOCASE,
+    -- A VLAN ID (1-4094) or name, sent as Tunnel-Private-Group-Id (RFC 3580 §3.31).
+    vlan            TEXT,
+    session_timeout INTEGER,
+    filter_id       TEXT,
+    class           TEXT,
+    -- Lower wins when a user is in several groups with policies; then the group name.
+    priority        INTEGER NOT NULL DEFAULT 100
+  ) WITHOUT ROWID;
+
+  -- A kind without a row allows every method.
+  CREATE TABLE kind_methods (
+    kind    TEXT PRIMARY KEY CHECK (kind IN ('wlan', 'vpn', 'gateway', 'switch')),
+    -- JSON array of method names (pap, mschapv2, eap-tls, peap, ttls).
+    methods TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

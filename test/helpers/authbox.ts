@@ -95,7 +95,7 @@ export interface RunningDaemon {
 }
 
 /**
- * Starts `authbox serve` and waits until /healthz answers. RADIUS listens on ephemeral
+ * Starts `authbox serve` and waits until /healthz answers and the start-up banner says every listener is up. RADIUS listens on ephemeral
  * loopback ports unless `extra` names --radius / --radius-acct, so daemons of parallel
  * tests never fight over 1812.
  */
@@ -117,7 +117,8 @@ export async function startServe(dir: string, port: number, extra: string[] = []
     if (proc.exitCode !== null) throw new Error(`authbox serve exited ${proc.exitCode}: ${out}`);
     try {
       const r = await fetch(`${base}/healthz`);
-      if (r.ok) break;
+      // HTTP workers answer before the primary has bound RADIUS: the banner comes once every listener is up.
+      if (r.ok && /authbox \d+ serving /.test(out)) break;
     } catch { /* not up yet */ }
     if (Date.now() > deadline) {
       proc.kill('SIGKILL');

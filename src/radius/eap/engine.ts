@@ -11,8 +11,12 @@ import { checkClientCertificate, type CertRefusal, type ClientCertDeps } from '.
 import {
   EAP_TLS_HEADER_MAX, EapCode, EapDecodeError, EapType, TlsFlag, decodeEap, decodeEapTls, encodeEap, encodeEapTls, type EapPacket,
 } from './codec.js';
+import type { InnerAuthenticator } from './inner-auth.js';
+import { PeapTunnel } from './peap.js';
 import { EapSessionTable } from './sessions.js';
 import { TlsServerConnection } from './tls-connection.js';
+import { TTLS_CHALLENGE_LABEL, TTLS_CHALLENGE_LENGTH, TtlsTunnel } from './ttls.js';
+import type { TunnelMethod, TunnelRefusal } from './tunnel.js';
 
 /** EAP data per packet when the NAS does not send Framed-MTU (FreeRADIUS uses 1024 less the EAPOL header). */
 const DEFAULT_EAP_MTU = 1020;
@@ -27,10 +31,15 @@ const MAX_TLS_MESSAGE = 64 * 1024;
 /** RFC 5216 §2.3 (TLS 1.2) and RFC 9190 §2.3 (TLS 1.3). */
 const LABEL_TLS12 = 'client EAP encryption';
 const LABEL_TLS13 = 'EXPORTER_EAP_TLS_Key_Material';
-const CONTEXT_TLS13 = Buffer.of(EapType.Tls);
 const KEY_MATERIAL_LENGTH = 128;
+/** RFC 5281 §8 (EAP-TTLS over TLS 1.2); PEAPv0 uses RFC 5216's label. RFC 9427 §2.1: TLS 1.3 context is the Type. */
+const LABEL_TTLS_TLS12 = 'ttls keying material';
 
-export type EapRefusal = CertRefusal | 'EAP method refused by the peer' | 'TLS handshake failed' | 'EAP protocol error'
+/** The TLS-based methods, EAP-TLS first: the one proposed after the Identity (RFC 3748 §5.3.1). */
+type TlsMethod = typeof EapType.Tls | typeof EapType.Peap | typeof EapType.Ttls;
+const METHOD_NAME: Record<TlsMethod, string> = { [EapType.Tls]: 'eap-tls', [EapType.Peap]: 'peap', [EapType.Ttls]: 'eap-ttls' };
+
+export type EapRefusal = CertRefusal | TunnelRefusal | 'EAP method refused by the peer' | 'TLS handshake failed' | 'EAP protocol error'
   | 'unknown or expired EAP session' | 'too many EAP sessions' | 'no identity';
 
 export interface EapResult {
@@ -50,10 +59,19 @@ export interface EapEngineOptions {
   log: Logger;
   now?: () => number;
   sessions?: { maxSessions?: number; maxAgeMs?: number };
+  /** Password checks for the methods inside PEAP and EAP-TTLS (innerAuthenticator); without it only EAP-TLS runs. */
+  inner?: InnerAuthenticator;
 }
 
 interface Conversation {
   identity: string;
+  method: TlsMethod;
+  /** PEAP or EAP-TTLS once the handshake is complete. */
+  tunnel?: TunnelMethod;
+  tunnelStarted?: boolean;
+  /** The inner method succeeded; the peer's next (empty) answer gets the EAP-Success. */
+  pendingAccept?: { username: string; inner: string };
+  inner?: { username: string; inner: string };
   /** The Identifier of the last EAP-Request sent (RFC 3748 §4.1: the Response echoes it). */
   lastId: number;
   mtu: number;
@@ -70,8 +88,10 @@ interface Conversation {
 
 export class EapEngine {
   private readonly sessions: EapSessionTable<Conversation>;
+  private readonly innerAuth: InnerAuthenticator | undefined;
 
   constructor(private readonly deps: EapEngineOptions) {
+    this.innerAuth = deps.inner;
     this.sessions = new EapSessionTable<Conversation>({
       ...deps.sessions, ...(deps.now ? { now: deps.now } : {}),
       dispose: (c) => (c as Conversation).tls?.destroy(),
@@ -108,9 +128,9 @@ export class EapEngine {
     if (eap.code !== EapCode.Response || eap.identifier !== conv.lastId) {
       return end(this.failure(conv, eap.identifier, 'EAP protocol error', { detail: `unexpected code ${eap.code} id ${eap.identifier}` }));
     }
-    if (eap.type === EapType.Nak) return end(this.failure(conv, eap.identifier, 'EAP method refused by the peer'));
-    if (eap.type !== EapType.Tls) {
-      return end(this.failure(conv, eap.identifier, 'EAP protocol error', { detail: `type ${eap.type} during EAP-TLS` }));
+    if (eap.type === EapType.Nak) return end(this.nak(conv, state, eap));
+    if (eap.type !== conv.method) {
+      return end(this.failure(conv, eap.identifier, 'EAP protocol error', { detail: `type ${eap.type} during ${METHOD_NAME[conv.method]}` }));
     }
     try {
       return end(await this.tlsRound(conv, state, eap, packet, secret));
@@ -125,11 +145,26 @@ export class EapEngine {
     const identity = eap.data.toString('utf8').replace(/\0+$/, '');
     if (!identity) return this.failure(undefined, eap.identifier, 'no identity');
     const conv: Conversation = {
-      identity, lastId: eap.identifier, mtu: eapMtu(packet), incoming: [], incomingLength: 0,
+      identity, method: EapType.Tls, lastId: eap.identifier, mtu: eapMtu(packet), incoming: [], incomingLength: 0,
       outgoingTotal: 0, committed: false,
     };
     const state = this.sessions.create(conv);
     if (!state) return this.failure(undefined, eap.identifier, 'too many EAP sessions', {}, identity);
+    return this.challenge(conv, state, encodeEapTls({ flags: TlsFlag.Start, tls: Buffer.alloc(0) }));
+  }
+
+  /**
+   * RFC 3748 §5.3.1: a Nak to our proposal lists the methods the peer wants, in its order
+   * of preference; the first one we run (PEAP or EAP-TTLS, with local users) starts afresh.
+   */
+  private nak(conv: Conversation, state: Buffer, eap: EapPacket): EapResult {
+    const offered: TlsMethod[] = this.innerAuth ? [EapType.Peap, EapType.Ttls] : [];
+    const wanted = [...eap.data].find((t): t is TlsMethod => offered.includes(t as TlsMethod));
+    if (conv.tls || conv.method !== EapType.Tls || wanted === undefined) {
+      return this.failure(conv, eap.identifier, 'EAP method refused by the peer', { wanted: [...eap.data].join(',') });
+    }
+    conv.method = wanted;
+    // PEAPv0 (version bits 0) and TTLSv0 start like EAP-TLS: the S flag, no data.
     return this.challenge(conv, state, encodeEapTls({ flags: TlsFlag.Start, tls: Buffer.alloc(0) }));
   }
 
@@ -153,16 +188,41 @@ export class EapEngine {
     }
     // An empty Response that is not an ACK of ours: the peer acknowledges our last flight.
     if (conv.verified && conv.tls?.secure) return this.success(conv, eap.identifier, packet, secret);
+    if (conv.tunnel && conv.tls?.secure) {
+      if (conv.pendingAccept) {
+        conv.inner = conv.pendingAccept;
+        return this.success(conv, eap.identifier, packet, secret);
+      }
+      // PEAP over TLS 1.2: the peer has ACKed our Finished; the inner conversation begins.
+      if (!conv.tunnelStarted) return this.tunnelStart(conv, state);
+    }
     if (conv.tls?.error) return this.tlsFailure(conv, eap.identifier);
     return this.failure(conv, eap.identifier, 'EAP protocol error', { detail: 'empty response before the handshake completed' });
   }
 
   private async feedTls(conv: Conversation, state: Buffer, records: Buffer, packet: RadiusPacket, secret: Secret): Promise<EapResult> {
-    const tls = (conv.tls ??= new TlsServerConnection(this.deps.tls()));
+    const tls = (conv.tls ??= new TlsServerConnection(this.deps.tls(), { requestCert: conv.method === EapType.Tls }));
     const wasSecure = tls.secure;
     await tls.feed(records);
     if (tls.error) return this.tlsFailure(conv, conv.lastId);
-    if (tls.secure && !wasSecure) {
+    if (tls.secure && !wasSecure && conv.method !== EapType.Tls) {
+      conv.tunnel = this.openTunnel(conv, tls);
+      // TLS 1.3: our handshake is over once the client's Finished is in; the first inner
+      // request goes out with the session tickets. TLS 1.2: after the peer ACKs our Finished.
+      if (tls.protocol === 'TLSv1.3') {
+        const first = conv.tunnel.start();
+        conv.tunnelStarted = true;
+        if (first) await tls.writeApplicationData(first);
+      }
+    }
+    if (conv.tunnel && tls.secure) {
+      const data = tls.takeApplicationData();
+      if (data.length > 0) {
+        const r = await this.tunnelData(conv, data, packet, secret);
+        if (r) return r;
+      }
+    }
+    if (tls.secure && !wasSecure && conv.method === EapType.Tls) {
       const checked = checkClientCertificate(tls.peerCertificate(), conv.identity, this.deps.certificates);
       if (!checked.ok) {
         return this.failure(conv, conv.lastId, checked.reason, {
@@ -187,6 +247,44 @@ export class EapEngine {
     return this.failure(conv, conv.lastId, 'TLS handshake failed', { detail: 'no TLS answer to send' });
   }
 
+  private openTunnel(conv: Conversation, tls: TlsServerConnection): TunnelMethod {
+    const inner = this.innerAuth!;
+    return conv.method === EapType.Peap
+      ? new PeapTunnel(inner)
+      : new TtlsTunnel(inner, () => tls.exportKeyingMaterial(TTLS_CHALLENGE_LENGTH, TTLS_CHALLENGE_LABEL));
+  }
+
+  /** The server speaks first inside PEAP (the inner Identity request); in EAP-TTLS the peer does. */
+  private async tunnelStart(conv: Conversation, state: Buffer): Promise<EapResult> {
+    conv.tunnelStarted = true;
+    const first = conv.tunnel!.start();
+    if (!first) return this.failure(conv, conv.lastId, 'EAP protocol error', { detail: 'empty response inside the tunnel' });
+    return this.sendTunnel(conv, state, first);
+  }
+
+  private async sendTunnel(conv: Conversation, state: Buffer, data: Buffer): Promise<EapResult> {
+    await conv.tls!.writeApplicationData(data);
+    const out = conv.tls!.takeOutput();
+    conv.outgoing = out;
+    conv.outgoingTotal = out.length;
+    return this.sendNext(conv, state);
+  }
+
+  /** One piece of the peer's application data: the answer is written into the TLS connection, or the conversation ends. */
+  private async tunnelData(conv: Conversation, data: Buffer, packet: RadiusPacket, secret: Secret): Promise<EapResult | undefined> {
+    const step = await conv.tunnel!.receive(data, (conv.lastId + 1) & 0xff);
+    if (step.kind === 'reject') {
+      return this.failure(conv, conv.lastId, step.reason, { ...(step.detail ? { detail: step.detail } : {}) }, step.username);
+    }
+    if (step.kind === 'accept') {
+      conv.inner = { username: step.username, inner: step.inner };
+      return this.success(conv, conv.lastId, packet, secret);
+    }
+    if (step.done) conv.pendingAccept = step.done;
+    await conv.tls!.writeApplicationData(step.data);
+    return undefined;
+  }
+
   /** RFC 5216 §2.1.5: fragments sized to the link; the first carries L and the total length. */
   private sendNext(conv: Conversation, state: Buffer): EapResult {
     const out = conv.outgoing!;
@@ -204,7 +302,7 @@ export class EapEngine {
     // Each new Request takes the next Identifier; the Response echoes it (RFC 3748 §4.1).
     const identifier = (conv.lastId + 1) & 0xff;
     conv.lastId = identifier;
-    const eap = encodeEap({ code: EapCode.Request, identifier, type: EapType.Tls, data: typeData });
+    const eap = encodeEap({ code: EapCode.Request, identifier, type: conv.method, data: typeData });
     return {
       code: Code.AccessChallenge, identity: conv.identity,
       attributes: [{ type: Attr.EapMessage, value: eap }, { type: Attr.State, value: state }],
@@ -215,15 +313,17 @@ export class EapEngine {
   private success(conv: Conversation, identifier: number, packet: RadiusPacket, secret: Secret): EapResult {
     const tls = conv.tls!;
     const material = tls.protocol === 'TLSv1.3'
-      ? tls.exportKeyingMaterial(KEY_MATERIAL_LENGTH, LABEL_TLS13, CONTEXT_TLS13)
-      : tls.exportKeyingMaterial(KEY_MATERIAL_LENGTH, LABEL_TLS12);
+      ? tls.exportKeyingMaterial(KEY_MATERIAL_LENGTH, LABEL_TLS13, Buffer.of(conv.method))
+      : tls.exportKeyingMaterial(KEY_MATERIAL_LENGTH, conv.method === EapType.Ttls ? LABEL_TTLS_TLS12 : LABEL_TLS12);
     const msk = material.subarray(0, 64);
     const hidden = hideMsMppeKeys({ recv: msk.subarray(0, 32), send: msk.subarray(32, 64) }, secret, packet.authenticator, randomBytes);
     material.fill(0);
-    const name = conv.verified?.username ?? conv.identity;
+    const name = conv.inner?.username ?? conv.verified?.username ?? conv.identity;
     return {
       code: Code.AccessAccept, outcome: 'accept', identity: name,
-      details: { method: 'eap-tls', tls: tls.protocol ?? '', serial: conv.verified?.serial ?? '' },
+      details: conv.inner
+        ? { method: METHOD_NAME[conv.method], inner: conv.inner.inner, tls: tls.protocol ?? '' }
+        : { method: 'eap-tls', tls: tls.protocol ?? '', serial: conv.verified?.serial ?? '' },
       attributes: [
         { type: Attr.EapMessage, value: encodeEap({ code: EapCode.Success, identifier, data: Buffer.alloc(0) }) },
         { type: Attr.UserName, value: Buffer.from(name, 'utf8') },
@@ -238,9 +338,10 @@ export class EapEngine {
   }
 
   private failure(conv: Conversation | undefined, identifier: number, reason: EapRefusal, details: Record<string, string> = {}, identity?: string): EapResult {
-    const who = conv?.identity ?? identity;
+    // The inner method's user when the tunnel got that far, else the outer identity.
+    const who = identity ?? conv?.inner?.username ?? conv?.identity;
     return {
-      code: Code.AccessReject, outcome: 'reject', reason, details: { method: 'eap-tls', ...details },
+      code: Code.AccessReject, outcome: 'reject', reason, details: { method: METHOD_NAME[conv?.method ?? EapType.Tls], ...details },
       ...(who !== undefined ? { identity: who } : {}),
       attributes: [{ type: Attr.EapMessage, value: encodeEap({ code: EapCode.Failure, identifier, data: Buffer.alloc(0) }) }],
     };

@@ -19,8 +19,10 @@ export class TlsServerConnection {
   private isSecure = false;
   private failure: Error | undefined;
   private closed = false;
+  private appData: Buffer[] = [];
 
-  constructor(context: SecureContext) {
+  /** PEAP and EAP-TTLS authenticate the peer inside the tunnel: no client certificate is asked for. */
+  constructor(context: SecureContext, options: { requestCert?: boolean } = {}) {
     const collect = (chunk: Buffer): void => {
       this.out.push(Buffer.from(chunk));
       this.writes++;
@@ -35,12 +37,12 @@ export class TlsServerConnection {
     // A bare duplex is not checked by Node (`authorized` stays unset): the caller verifies
     // the client's certificate itself once 'secure' has fired.
     this.socket = new TLSSocket(this.transport, {
-      isServer: true, secureContext: context, requestCert: true, rejectUnauthorized: false,
+      isServer: true, secureContext: context, requestCert: options.requestCert ?? true, rejectUnauthorized: false,
     });
     this.socket.on('secure', () => (this.isSecure = true));
     this.socket.on('error', (e: Error) => (this.failure ??= e));
-    // Application data from the peer is not expected in EAP-TLS; it is read and dropped.
-    this.socket.on('data', () => {});
+    // Application data: the inner method of PEAP and EAP-TTLS (EAP-TLS expects none).
+    this.socket.on('data', (d: Buffer) => this.appData.push(Buffer.from(d)));
   }
 
   get secure(): boolean {
@@ -83,6 +85,13 @@ export class TlsServerConnection {
         last = this.writes;
       }
     }
+  }
+
+  /** The peer's application data decrypted since the last call. */
+  takeApplicationData(): Buffer {
+    const b = Buffer.concat(this.appData);
+    this.appData = [];
+    return b;
   }
 
   /** Everything written since the last call. */

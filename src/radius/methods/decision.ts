@@ -7,6 +7,8 @@ export interface MethodDecision {
   /** Why a request was refused, for the log only. */
   reason?: string;
   username?: string;
+  /** The user's groups, read with the user, for the authorization policy. */
+  groups?: readonly string[];
   /** Method attributes for the reply (MS-CHAP2-Success, MPPE keys, MS-CHAP-Error). */
   attributes?: RadiusAttribute[];
 }

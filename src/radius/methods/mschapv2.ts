@@ -17,6 +17,7 @@ import type { MethodDecision } from './decision.js';
 export interface MschapUser {
   username: string;
   enabled: boolean;
+  groups?: readonly string[];
 }
 
 /** What MS-CHAPv2 needs from the users engine (core/users.ts UserService fits). */
@@ -86,7 +87,7 @@ export function decideMschapv2<U extends MschapUser>(users: MschapUsers<U>, requ
     keys.sendKey.fill(0);
     keys.receiveKey.fill(0);
     return {
-      outcome: 'accept', username: user.username,
+      outcome: 'accept', username: user.username, ...(user.groups ? { groups: user.groups } : {}),
       attributes: [
         ms(MsAttr.Chap2Success, msChap2SuccessValue(response.ident, result.authenticatorResponse)),
         ms(MsAttr.MppeRecvKey, hidden.recv),

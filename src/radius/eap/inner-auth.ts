@@ -1,0 +1,66 @@
+// The password checks of the methods run inside PEAP and EAP-TTLS, against local users
+// through the same users engine (and PAP cache) as RADIUS PAP and MS-CHAPv2, with the same
+// reasons: unknown user, account disabled, wrong password.
+import { verifyMschapv2 } from '../mschap/mschapv2.js';
+
+export interface InnerUser {
+  username: string;
+  enabled: boolean;
+  passwordHash: string | null;
+}
+
+/** core/users.ts UserService (wrapped by withPapCache) fits. */
+export interface InnerUsers<U extends InnerUser = InnerUser> {
+  find(username: string): U | undefined;
+  verifyPassword(user: U | Pick<InnerUser, 'passwordHash'>, password: Uint8Array): Promise<boolean>;
+  ntHashOf(user: U): Buffer | undefined;
+}
+
+export type InnerRefusal = 'unknown user' | 'account disabled' | 'wrong password' | 'no NT hash kept for this user';
+
+export type InnerDecision =
+  | { ok: true; username: string; authenticatorResponse?: string }
+  | { ok: false; reason: InnerRefusal; username: string };
+
+export interface InnerAuthenticator {
+  pap(username: string, password: Buffer): Promise<InnerDecision>;
+  mschapv2(input: {
+    username: string; peerName: string; authenticatorChallenge: Buffer; peerChallenge: Buffer; ntResponse: Buffer;
+  }): InnerDecision;
+}
+
+export function innerAuthenticator<U extends InnerUser>(users: InnerUsers<U>, dummyPasswordHash?: string): InnerAuthenticator {
+  return {
+    async pap(username, password) {
+      try {
+        const user = users.find(username);
+        if (!user) {
+          // Unknown users cost the same scrypt time as known ones.
+          if (dummyPasswordHash) await users.verifyPassword({ passwordHash: dummyPasswordHash }, password);
+          return { ok: false, reason: 'unknown user', username };
+        }
+        const ok = await users.verifyPassword(user, password);
+        if (!user.enabled) return { ok: false, reason: 'account disabled', username: user.username };
+        if (!ok) return { ok: false, reason: 'wrong password', username: user.username };
+        return { ok: true, username: user.username };
+      } finally {
+        password.fill(0);
+      }
+    },
+    mschapv2({ username, peerName, authenticatorChallenge, peerChallenge, ntResponse }) {
+      const user = users.find(username);
+      if (!user) return { ok: false, reason: 'unknown user', username };
+      const ntHash = users.ntHashOf(user);
+      if (!ntHash) return { ok: false, reason: 'no NT hash kept for this user', username: user.username };
+      try {
+        // RFC 2759 §8.2: the name hashed is the one the peer sent in its Response.
+        const r = verifyMschapv2({ ntHash, authenticatorChallenge, peerChallenge, userName: peerName, ntResponse });
+        if (!user.enabled) return { ok: false, reason: 'account disabled', username: user.username };
+        if (!r.ok) return { ok: false, reason: 'wrong password', username: user.username };
+        return { ok: true, username: user.username, authenticatorResponse: r.authenticatorResponse };
+      } finally {
+        ntHash.fill(0);
+      }
+    },
+  };
+}
