@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the benchmark peers and load generators from Debian packages, idempotently:
-#   ab (apache2-utils), wrk, cfssl (golang-cfssl), hyperfine, openssl, iproute2 (ip), procps (pgrep).
+#   ab (apache2-utils), wrk, cfssl (golang-cfssl), hyperfine, openssl, iproute2 (ip), procps (pgrep),
+#   freeradius (radiusd, the RADIUS peer), freeradius-utils (radclient), eapoltest (eapol_test).
 # Needs root (or sudo). Daemons are kept from starting during the install with a
 # temporary /usr/sbin/policy-rc.d that exits 101 (left alone if one already exists).
 set -euo pipefail
@@ -14,9 +15,12 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v pgrep >/dev/null 2>&1 || need+=(procps)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
+command -v freeradius >/dev/null 2>&1 || need+=(freeradius)
+command -v radclient >/dev/null 2>&1 || need+=(freeradius-utils)
+command -v eapol_test >/dev/null 2>&1 || need+=(eapoltest)
 
 if [ ${#need[@]} -eq 0 ]; then
-  echo "bench/setup.sh: everything is installed (ab, wrk, cfssl, hyperfine, openssl)"
+  echo "bench/setup.sh: everything is installed (ab, wrk, cfssl, hyperfine, openssl, freeradius, radclient, eapol_test)"
   exit 0
 fi
 
@@ -39,4 +43,14 @@ trap cleanup EXIT
 echo "bench/setup.sh: installing ${need[*]}"
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# The benchmarks run their own radiusd on a loopback port: if the package's system
+# service got started anyway (policy-rc.d ignored), stop it so it holds no ports.
+if [[ " ${need[*]} " == *" freeradius "* ]]; then
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet freeradius 2>/dev/null; then
+    $SUDO systemctl stop freeradius || true
+  fi
+  if [ -f /run/freeradius/freeradius.pid ] && kill -0 "$(cat /run/freeradius/freeradius.pid)" 2>/dev/null; then
+    $SUDO kill "$(cat /run/freeradius/freeradius.pid)" || true
+  fi
+fi
 echo "bench/setup.sh: done"
