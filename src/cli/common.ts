@@ -4,7 +4,8 @@ import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import type { Actor } from '../ca/storage.js';
 import { AppError } from '../core/errors.js';
-import type { OptionSpec } from './args.js';
+import { openPkiAt, type Pki } from '../main.js';
+import { str, type OptionSpec, type Values } from './args.js';
 
 export const DATA_OPTION: OptionSpec = { type: 'string', required: true, arg: 'DIR', help: 'the data folder' };
 
@@ -26,4 +27,14 @@ export function checkOutputPath(path: string): void {
 /** Writes a new file; secret ones (keys, PKCS#12) are 0600 from the first byte. */
 export function writeNewFile(path: string, data: string | Buffer, secret: boolean): void {
   writeFileSync(path, data, { mode: secret ? 0o600 : 0o644, flag: 'wx' });
+}
+
+/** Opens the data folder named by --data for one command, and closes it whatever happens. */
+export function withPki<T>(values: Values, fn: (pki: Pki) => T): T {
+  const pki = openPkiAt(str(values, 'data')!);
+  try {
+    return fn(pki);
+  } finally {
+    pki.close();
+  }
 }

@@ -13,18 +13,8 @@ import type { CertRecord } from '../../ca/storage.js';
 import type { SanEntry } from '../../ca/x509.js';
 import { AppError } from '../../core/errors.js';
 import { nudgeDaemon } from '../../daemon.js';
-import { openPkiAt, type Pki } from '../../main.js';
 import { intOption, list, oneOf, str, UsageError, type CommandSpec, type OptionSpec, type Values } from '../args.js';
-import { checkOutputPath, cliActor, DATA_OPTION, writeNewFile } from '../common.js';
-
-function withPki<T>(values: Values, fn: (pki: Pki) => T): T {
-  const pki = openPkiAt(str(values, 'data')!);
-  try {
-    return fn(pki);
-  } finally {
-    pki.close();
-  }
-}
+import { checkOutputPath, cliActor, DATA_OPTION, writeNewFile, withPki } from '../common.js';
 
 const SUBJECT_OPTIONS: Record<string, OptionSpec> = {
   user: { type: 'string', arg: 'USERNAME', help: 'the user the certificate belongs to' },

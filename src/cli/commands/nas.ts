@@ -4,18 +4,8 @@ import { readFileSync } from 'node:fs';
 import { AppError } from '../../core/errors.js';
 import { NAS_KINDS, type NasRecord } from '../../core/nas.js';
 import { nudgeDaemon } from '../../daemon.js';
-import { openPkiAt, type Pki } from '../../main.js';
 import { oneOf, str, UsageError, type CommandSpec, type Values } from '../args.js';
-import { cliActor, DATA_OPTION } from '../common.js';
-
-function withPki<T>(values: Values, fn: (pki: Pki) => T): T {
-  const pki = openPkiAt(str(values, 'data')!);
-  try {
-    return fn(pki);
-  } finally {
-    pki.close();
-  }
-}
+import { cliActor, DATA_OPTION, withPki } from '../common.js';
 
 /** Exactly one of --secret and --secret-file. */
 function secretFrom(values: Values): string {

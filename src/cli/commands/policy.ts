@@ -8,18 +8,8 @@ import {
   type AuthMethod, type GroupPolicy,
 } from '../../core/policy.js';
 import { nudgeDaemon } from '../../daemon.js';
-import { openPkiAt, type Pki } from '../../main.js';
-import { intOption, list, oneOf, str, UsageError, type CommandSpec, type Values } from '../args.js';
-import { cliActor, DATA_OPTION } from '../common.js';
-
-function withPki<T>(values: Values, fn: (pki: Pki) => T): T {
-  const pki = openPkiAt(str(values, 'data')!);
-  try {
-    return fn(pki);
-  } finally {
-    pki.close();
-  }
-}
+import { intOption, list, oneOf, str, UsageError, type CommandSpec } from '../args.js';
+import { cliActor, DATA_OPTION, withPki } from '../common.js';
 
 const UNSET_FIELDS = { vlan: 'vlan', 'session-timeout': 'sessionTimeout', 'filter-id': 'filterId', class: 'class' } as const;
 type UnsetName = keyof typeof UNSET_FIELDS;

@@ -4,18 +4,8 @@ import { readFileSync } from 'node:fs';
 import { AppError } from '../../core/errors.js';
 import type { UserRecord } from '../../core/users.js';
 import { nudgeDaemon } from '../../daemon.js';
-import { openPkiAt, type Pki } from '../../main.js';
 import { list, str, UsageError, type CommandSpec, type OptionSpec, type Values } from '../args.js';
-import { cliActor, DATA_OPTION } from '../common.js';
-
-function withPki<T>(values: Values, fn: (pki: Pki) => T): T {
-  const pki = openPkiAt(str(values, 'data')!);
-  try {
-    return fn(pki);
-  } finally {
-    pki.close();
-  }
-}
+import { cliActor, DATA_OPTION, withPki } from '../common.js';
 
 const USERNAME_OPTION: OptionSpec = { type: 'string', required: true, arg: 'U', help: 'the user name' };
 const PASSWORD_OPTIONS: Record<string, OptionSpec> = {
