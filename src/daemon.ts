@@ -24,6 +24,8 @@ import { EapEngine } from './radius/eap/engine.js';
 import { innerAuthenticator, type InnerUsers } from './radius/eap/inner-auth.js';
 import { eapTlsContext } from './radius/eap/tls-context.js';
 import { PapCache, withPapCache } from './radius/pap-cache.js';
+import { AccountingRecorder } from './radius/accounting.js';
+import { DecisionLog } from './core/auth-log.js';
 
 export const PID_FILE = 'authbox.pid';
 const OCSP_SIGNER_RENEW_BEFORE_MS = 30 * 86_400_000;
@@ -111,7 +113,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
 
   // RADIUS: clients are held in memory (secrets unsealed once) and reloaded from the change
   // feed; users are read per request through UserService, a point lookup on an index.
-  let radius: { engine: RadiusAuthEngine; server: RadiusServer } | undefined;
+  let radius: { engine: RadiusAuthEngine; server: RadiusServer; decisions: DecisionLog; accounting: AccountingRecorder } | undefined;
   let nasTable: NasTable | undefined;
   feed.on('nas', () => nasTable?.replace(pki.nas.loadClients()));
   // PAP passwords that passed scrypt once are re-checked with an HMAC; any change to a user drops its entry.
@@ -126,12 +128,23 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
     policy = new PolicyEngine(pki.policy.load());
     const radiusLog = log.child({ component: 'radius' });
     const eap = eapEngine(pki, status, radiusLog, withPapCache(pki.users, papCache));
+    // Decisions are written in batches (every 200 ms or 500 entries, one transaction each) so that no
+    // authentication waits for a disk flush; accounting is committed before it is answered.
+    const decisions = new DecisionLog({ storage: pki.authLog, log: radiusLog.child({ component: 'auth-log' }) });
+    const accounting = new AccountingRecorder(pki.accounting);
     const engine = new RadiusAuthEngine({
-      ...(eap ? { eap } : {}),
+      ...(eap ? { eap } : {}), accounting, decisions,
       clients: nasTable, policy, users: withPapCache(pki.users, papCache), dummyPasswordHash: hashPassword(randomBytes(16).toString('hex')), log: radiusLog,
     });
-    const server = await startRadiusServer(engine, config.radius, radiusLog);
-    radius = { engine, server };
+    let server: RadiusServer;
+    try {
+      server = await startRadiusServer(engine, config.radius, radiusLog);
+    } catch (e) {
+      decisions.close();
+      throw e;
+    }
+    decisions.start();
+    radius = { engine, server, decisions, accounting };
     log.info({ listeners: server.listeners, clients: nasTable.size }, 'RADIUS listening');
     return server.listeners;
   };
@@ -211,6 +224,8 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
     close: async () => {
       process.off('SIGUSR2', pollNow);
       await radius?.server.close();
+      radius?.accounting.flush();
+      radius?.decisions.close();
       feed.stop();
       publisher?.stop();
       clearInterval(refresher);
@@ -262,10 +277,14 @@ function eapEngine(pki: ReturnType<typeof openPki>, status: CertStatusIndex, log
     log.warn({}, 'no server TLS certificate: EAP-TLS is not available');
     return undefined;
   }
-  const context = eapTlsContext({ certDer: creds.certDer, key: pki.vault.load(creds.keyId), chain: pki.authority.chain() });
+  const tlsCreds = { certDer: creds.certDer, key: pki.vault.load(creds.keyId), chain: pki.authority.chain() };
+  // Held for the life of the process: its ticket keys seal the tickets returning clients resume with.
+  const context = eapTlsContext(tlsCreds);
+  const withoutResumption = eapTlsContext(tlsCreds, { resumable: false });
   return new EapEngine({
     inner: innerAuthenticator(users, hashPassword(randomBytes(16).toString('hex'))),
     tls: () => context,
+    tlsWithoutResumption: () => withoutResumption,
     log: log.child({ method: 'eap' }),
     certificates: {
       cas: () => pki.authority.cas().map((c) => ({ id: c.record.id, certDer: c.record.certDer })),

@@ -20,6 +20,8 @@ import { SettingsStore, SqlitePkiStore } from './store/pki-store.js';
 import { SqliteNasStore } from './store/nas-store.js';
 import { SqlitePolicyStore } from './store/policy-store.js';
 import { SqliteUserStore } from './store/users-store.js';
+import { SqliteAccountingStore } from './store/accounting-store.js';
+import { SqliteAuthLogStore } from './store/auth-log-store.js';
 
 export { startDaemon } from './daemon.js';
 
@@ -33,6 +35,10 @@ export interface Pki {
   users: UserService;
   nas: NasService;
   policy: PolicyService;
+  /** RADIUS accounting sessions. */
+  accounting: SqliteAccountingStore;
+  /** The authentication decision log. */
+  authLog: SqliteAuthLogStore;
   close(): void;
 }
 
@@ -48,7 +54,11 @@ export function openPki(config: AuthboxConfig, clock: () => Date = () => new Dat
   const users = new UserService({ storage: new SqliteUserStore(db), master, clock });
   const nas = new NasService({ storage: new SqliteNasStore(db), master, clock });
   const policy = new PolicyService({ storage: new SqlitePolicyStore(db) });
-  return { config, db, store, settings: new SettingsStore(db), vault, authority, users, nas, policy, close: () => db.close() };
+  const accounting = new SqliteAccountingStore(db);
+  const authLog = new SqliteAuthLogStore(db);
+  return {
+    config, db, store, settings: new SettingsStore(db), vault, authority, users, nas, policy, accounting, authLog, close: () => db.close(),
+  };
 }
 
 export function openPkiAt(dataDir: string): Pki {

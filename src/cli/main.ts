@@ -8,6 +8,7 @@ import {
   certIssueCommand, certListCommand, certRevokeCommand, certShowCommand, certSignBatchCommand, certSignCommand, certUnholdCommand,
 } from './commands/cert.js';
 import { initCommand } from './commands/init.js';
+import { logAcctCommand, logAuthCommand } from './commands/log.js';
 import { nasAddCommand, nasListCommand, nasRemoveCommand } from './commands/nas.js';
 import { policyMethodsCommand, policyRemoveCommand, policySetCommand, policyShowCommand } from './commands/policy.js';
 import { serveCommand } from './commands/serve.js';
@@ -21,6 +22,7 @@ const COMMANDS: readonly CommandSpec[] = [
   userAddCommand, userPasswdCommand, userDisableCommand, userEnableCommand, userListCommand,
   nasAddCommand, nasListCommand, nasRemoveCommand,
   policySetCommand, policyShowCommand, policyRemoveCommand, policyMethodsCommand,
+  logAuthCommand, logAcctCommand,
 ];
 
 const io: Output = {

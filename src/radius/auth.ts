@@ -15,7 +15,9 @@ import { isMschapv2Request } from './methods/mschapv2.js';
 import { METHOD_NOT_ALLOWED, type AuthMethod } from '../core/policy.js';
 import { anyEapMethodAllowed, authorizeAccess, eapMethodOf, type AccessPolicy } from './authorize.js';
 import { EapCode, EapType, decodeEap, encodeEap } from './eap/codec.js';
-import type { EapResult } from './eap/engine.js';
+import type { EapMethodFilter, EapResult } from './eap/engine.js';
+import { parseAccounting, type AccountingRecorder } from './accounting.js';
+import type { AuthDecision } from '../core/auth-log.js';
 
 export interface RadiusClients {
   lookup(address: string): NasClient | undefined;
@@ -58,6 +60,8 @@ export interface RadiusStats {
     badAuthenticator: number;
     unsupportedCode: number;
     internalError: number;
+    /** Accounting-Requests without Acct-Status-Type, or without Acct-Session-Id where one is required. */
+    invalidAccounting: number;
   };
   malformed: Partial<Record<RadiusDecodeReason, number>>;
 }
@@ -85,6 +89,10 @@ export interface AuthEngineOptions {
   eap?: EapEngine;
   /** Authorization (methods per client kind, reply attributes per group); without it, every method is allowed and accepts carry no policy attributes. */
   policy?: AccessPolicy;
+  /** Stores accounting before it is answered; without it, accounting is acknowledged and not kept. */
+  accounting?: AccountingRecorder;
+  /** Receives every final decision (accept or reject, with its reason); must not block. */
+  decisions?: { record(decision: AuthDecision): void };
 }
 
 /** An EAP round's result after the policy: a refusal may be the policy's, not the EAP engine's. */
@@ -95,7 +103,7 @@ const emptyStats = (): RadiusStats => ({
   accounting: { requests: 0, responses: 0 },
   dropped: {
     unknownClient: 0, malformed: 0, missingMessageAuthenticator: 0, badMessageAuthenticator: 0,
-    badAuthenticator: 0, unsupportedCode: 0, internalError: 0,
+    badAuthenticator: 0, unsupportedCode: 0, internalError: 0, invalidAccounting: 0,
   },
   malformed: {},
 });
@@ -183,7 +191,7 @@ export class RadiusAuthEngine {
         this.stats.dropped.missingMessageAuthenticator++;
         return undefined;
       }
-      return this.eapRequest(packet, client, eapMessage);
+      return this.eapRequest(packet, client, eapMessage, d.address);
     }
     const hidden = joinAttribute(packet.attributes, Attr.UserPassword);
     // A User-Password that cannot be unhidden is malformed (RFC 2865 §5.2): dropped like any other.
@@ -200,15 +208,19 @@ export class RadiusAuthEngine {
       this.deps.log.info({
         nas: client.name, user: username, outcome, ...(reason ? { reason } : {}), ...(group !== undefined ? { policy: group } : {}),
       }, 'access decision');
+      const chap = packet.attributes.some((a) => a.vendor === undefined && a.type === Attr.ChapPassword);
+      this.recordDecision(packet, client, d.address, {
+        outcome, method: method ?? (chap ? 'chap' : undefined), username, reason, details: group !== undefined ? { policy: group } : undefined,
+      });
       return this.reply(packet, client, outcome === 'accept' ? Code.AccessAccept : Code.AccessReject,
         outcome === 'accept' ? attributes : [...attributes, { type: Attr.ReplyMessage, value: Buffer.from(REJECT_MESSAGE) }]);
     });
   }
 
   /** One round of an EAP conversation: Access-Challenge until the method ends in Accept or Reject. */
-  private eapRequest(packet: RadiusPacket, client: NasClient, eapMessage: Buffer): Promise<Buffer> {
+  private eapRequest(packet: RadiusPacket, client: NasClient, eapMessage: Buffer, address: string): Promise<Buffer> {
     const refused = this.refuseEap(client, eapMessage);
-    const round: Promise<AuthorizedEapResult> = refused ? Promise.resolve(refused) : this.deps.eap!.handle(packet, eapMessage, client.secret);
+    const round: Promise<AuthorizedEapResult> = refused ? Promise.resolve(refused) : this.deps.eap!.handle(packet, eapMessage, client.secret, this.eapMethodFilter(client));
     return round.then((res) => this.authorizeEap(res, client)).then((r) => {
       if (r.outcome) {
         this.stats.requests++;
@@ -217,6 +229,8 @@ export class RadiusAuthEngine {
         this.deps.log.info({
           nas: client.name, user: r.identity, outcome: r.outcome, ...(r.reason ? { reason: r.reason } : {}), ...r.details,
         }, 'access decision');
+        const { method, ...details } = r.details ?? {};
+        this.recordDecision(packet, client, address, { outcome: r.outcome, method, username: r.identity, reason: r.reason, details });
       }
       const attributes = r.outcome === 'reject' ? [...r.attributes, { type: Attr.ReplyMessage, value: Buffer.from(REJECT_MESSAGE) }] : r.attributes;
       return this.reply(packet, client, r.code, attributes);
@@ -269,6 +283,12 @@ export class RadiusAuthEngine {
   }
 
   /** RFC 3748 §4.2: a kind that allows no EAP method is refused at the first EAP packet, before any handshake. */
+  /** What the EAP engine may propose to this client, and what a Nak may switch to. */
+  private eapMethodFilter(client: NasClient): EapMethodFilter | undefined {
+    const policy = this.deps.policy;
+    return policy ? (m) => policy.methodAllowed(client.kind, m) : undefined;
+  }
+
   private refuseEap(client: NasClient, eapMessage: Buffer): AuthorizedEapResult | undefined {
     const policy = this.deps.policy;
     if (!policy || anyEapMethodAllowed(policy, client.kind)) return undefined;
@@ -309,11 +329,35 @@ export class RadiusAuthEngine {
       this.stats.dropped.badMessageAuthenticator++;
       return undefined;
     }
+    const recorder = this.deps.accounting;
+    const parsed = recorder && parseAccounting(packet, client.name, d.address, this.now());
+    if (parsed?.kind === 'invalid') {
+      this.stats.dropped.invalidAccounting++;
+      return undefined;
+    }
     this.stats.accounting.requests++;
-    // Records are stored by a later change; until then the request is acknowledged, not kept.
-    const reply = this.reply(packet, client, Code.AccountingResponse, []);
-    this.stats.accounting.responses++;
-    return Promise.resolve(reply);
+    // RFC 2866 §2: the Accounting-Response goes out only once the record is committed; a failed write is silence, and the NAS retries.
+    const stored = parsed?.kind === 'event' ? recorder!.record(parsed.event) : Promise.resolve();
+    return stored.then(() => {
+      this.stats.accounting.responses++;
+      return this.reply(packet, client, Code.AccountingResponse, []);
+    });
+  }
+
+  /** Hands a final decision to the decision log; passwords and secrets are never part of one. */
+  private recordDecision(packet: RadiusPacket, client: NasClient, address: string, d: {
+    outcome: Outcome; method?: string | undefined; username?: string | undefined; reason?: string | undefined;
+    details?: Record<string, string> | undefined;
+  }): void {
+    const log = this.deps.decisions;
+    if (!log) return;
+    const callingStationId = joinAttribute(packet.attributes, Attr.CallingStationId)?.toString('utf8');
+    const details = d.details && Object.keys(d.details).length > 0 ? d.details : undefined;
+    log.record({
+      at: this.now(), nas: client.name, nasAddress: address, outcome: d.outcome,
+      ...(d.username ? { username: d.username } : {}), ...(callingStationId ? { callingStationId } : {}),
+      ...(d.method ? { method: d.method } : {}), ...(d.reason ? { reason: d.reason } : {}), ...(details ? { details } : {}),
+    });
   }
 
   /** RFC 2865 §5.33: Proxy-State is copied into the reply unchanged, in order. */

@@ -129,4 +129,50 @@ export const MIGRATIONS: readonly string[] = [
     methods TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  /* 5: accounting sessions and the decision log (issue 3) */ `
+  -- One row per accounting session: a NAS (client name and source address) and its Acct-Session-Id.
+  CREATE TABLE acct_sessions (
+    id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+    nas                TEXT NOT NULL,
+    nas_address        TEXT NOT NULL,
+    session_id         TEXT NOT NULL,
+    username           TEXT COLLATE NOCASE,
+    nas_ip             TEXT,
+    nas_port           INTEGER,
+    nas_identifier     TEXT,
+    framed_ip          TEXT,
+    calling_station_id TEXT,
+    called_station_id  TEXT,
+    started_at         INTEGER NOT NULL,
+    updated_at         INTEGER NOT NULL,
+    stopped_at         INTEGER,
+    session_time       INTEGER NOT NULL DEFAULT 0,
+    input_octets       INTEGER NOT NULL DEFAULT 0,
+    output_octets      INTEGER NOT NULL DEFAULT 0,
+    input_packets      INTEGER NOT NULL DEFAULT 0,
+    output_packets     INTEGER NOT NULL DEFAULT 0,
+    interim_updates    INTEGER NOT NULL DEFAULT 0,
+    terminate_cause    TEXT,
+    open               INTEGER NOT NULL DEFAULT 1 CHECK (open IN (0, 1))
+  );
+  CREATE UNIQUE INDEX acct_sessions_key ON acct_sessions(nas, nas_address, session_id);
+  CREATE INDEX acct_sessions_user ON acct_sessions(username, id);
+  CREATE INDEX acct_sessions_open ON acct_sessions(nas, nas_address) WHERE open = 1;
+
+  -- Every final authentication decision, written in batches; pruned by age. Never a password.
+  CREATE TABLE auth_log (
+    id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+    at                 INTEGER NOT NULL,
+    username           TEXT COLLATE NOCASE,
+    nas                TEXT NOT NULL,
+    nas_address        TEXT NOT NULL,
+    calling_station_id TEXT,
+    method             TEXT,
+    outcome            TEXT NOT NULL CHECK (outcome IN ('accept', 'reject')),
+    reason             TEXT,
+    details            TEXT
+  );
+  CREATE INDEX auth_log_at ON auth_log(at);
+  CREATE INDEX auth_log_user ON auth_log(username, id);
+  `,
 ];

@@ -79,8 +79,22 @@ describe('PEAPv0 with EAP-MSCHAPv2', () => {
       await t.receive(Buffer.concat([Buffer.of(EapType.Identity), Buffer.from('User')]), 1);
       return { t, step: await t.receive(mschapResponse(1, nt), 2) };
     };
-    expect((await run(users(), Buffer.alloc(24))).step).toMatchObject({ kind: 'reject', reason: 'wrong password' });
-    expect((await run(users(false))).step).toMatchObject({ kind: 'reject', reason: 'account disabled' });
+    // [MS-PEAP]: the MS-CHAPv2 Failure request, the peer's Failure, a failure Result TLV both ways, then the reject.
+    const failure = async (auth: ReturnType<typeof users>, nt?: typeof NT_RESPONSE) => {
+      const { t, step } = await run(auth, nt);
+      expect(step.kind).toBe('send');
+      const f = (step as { data: Buffer }).data;
+      expect(f.subarray(0, 5).toString('hex')).toBe(`1a0401${(f.length - 1).toString(16).padStart(4, '0')}`);
+      expect(f.subarray(5).toString('ascii')).toBe(`E=691 R=0 C=${AUTH_CHALLENGE.toString('hex').toUpperCase()} V=3 M=Authentication failed`);
+      expect(await t.receive(Buffer.of(EapType.MsChapV2, 4), 3)).toEqual({ kind: 'send', data: resultTlvRequest(3, TlvResult.Failure) });
+      const tlv = encodeEap({ code: EapCode.Response, identifier: 3, type: EAP_TYPE_EXTENSIONS, data: Buffer.from('800300020002', 'hex') });
+      return t.receive(tlv, 4);
+    };
+    expect(await failure(users(), Buffer.alloc(24))).toMatchObject({ kind: 'reject', reason: 'wrong password', username: 'User' });
+    expect(await failure(users(false))).toMatchObject({ kind: 'reject', reason: 'account disabled' });
+    // A peer that answers the Failure request with anything else is refused at once, for the same reason.
+    const early = await run(users(), Buffer.alloc(24));
+    expect(await early.t.receive(Buffer.of(EapType.Identity), 3)).toMatchObject({ kind: 'reject', reason: 'wrong password' });
     const { t } = await run(users());
     await t.receive(Buffer.of(EapType.MsChapV2, 3), 3);
     const tlv = encodeEap({ code: EapCode.Response, identifier: 3, type: EAP_TYPE_EXTENSIONS, data: Buffer.from('800300020002', 'hex') });

@@ -24,6 +24,17 @@ export const mschapv2Challenge = (id: number, challenge: Buffer, serverName: str
 export const mschapv2SuccessRequest = (id: number, authenticatorResponse: string, message = 'OK'): Buffer =>
   packet(MsChapV2Op.Success, id, Buffer.from(`${authenticatorResponse} M=${message}`, 'ascii'));
 
+/** RFC 2759 §6: ERROR_AUTHENTICATION_FAILURE, the code Windows expects for any refusal. */
+export const MSCHAP_ERROR_AUTHENTICATION_FAILURE = 691;
+
+/**
+ * Failure Request (draft-kamath §2.4): the RFC 2759 §6 message "E=691 R=0 C=<challenge>
+ * V=3 M=<text>"; R=0 (no retry), so C, a fresh challenge in 32 hex digits, is never used.
+ */
+export const mschapv2FailureRequest = (id: number, challenge: Buffer, message = 'Authentication failed'): Buffer =>
+  packet(MsChapV2Op.Failure, id, Buffer.from(
+    `E=${MSCHAP_ERROR_AUTHENTICATION_FAILURE} R=0 C=${challenge.toString('hex').toUpperCase()} V=3 M=${message}`, 'ascii'));
+
 export interface MsChapV2PeerResponse {
   id: number;
   peerChallenge: Buffer;

@@ -15,6 +15,7 @@ import type { InnerAuthenticator } from './inner-auth.js';
 import { PeapTunnel } from './peap.js';
 import { EapSessionTable } from './sessions.js';
 import { TlsServerConnection } from './tls-connection.js';
+import { TlsSessionCache, type TlsSessionCacheOptions } from './tls-session-cache.js';
 import { TTLS_CHALLENGE_LABEL, TTLS_CHALLENGE_LENGTH, TtlsTunnel } from './ttls.js';
 import type { TunnelMethod, TunnelRefusal } from './tunnel.js';
 
@@ -38,8 +39,16 @@ const LABEL_TTLS_TLS12 = 'ttls keying material';
 /** The TLS-based methods, EAP-TLS first: the one proposed after the Identity (RFC 3748 §5.3.1). */
 type TlsMethod = typeof EapType.Tls | typeof EapType.Peap | typeof EapType.Ttls;
 const METHOD_NAME: Record<TlsMethod, string> = { [EapType.Tls]: 'eap-tls', [EapType.Peap]: 'peap', [EapType.Ttls]: 'eap-ttls' };
+/** The names the policy gives the methods (core/policy.ts AuthMethod). */
+const POLICY_NAME = { [EapType.Tls]: 'eap-tls', [EapType.Peap]: 'peap', [EapType.Ttls]: 'ttls' } as const;
+export type EapPolicyMethod = (typeof POLICY_NAME)[TlsMethod];
+/** Whether the client's kind allows a method (policy.methodAllowed); every method when absent. */
+export type EapMethodFilter = (method: EapPolicyMethod) => boolean;
+/** core/policy.ts METHOD_NOT_ALLOWED, the reason the decision log shows. */
+const METHOD_NOT_ALLOWED = 'method not allowed for this client kind';
 
 export type EapRefusal = CertRefusal | TunnelRefusal | 'EAP method refused by the peer' | 'TLS handshake failed' | 'EAP protocol error'
+  | typeof METHOD_NOT_ALLOWED
   | 'unknown or expired EAP session' | 'too many EAP sessions' | 'no identity';
 
 export interface EapResult {
@@ -61,11 +70,19 @@ export interface EapEngineOptions {
   sessions?: { maxSessions?: number; maxAgeMs?: number };
   /** Password checks for the methods inside PEAP and EAP-TTLS (innerAuthenticator); without it only EAP-TLS runs. */
   inner?: InnerAuthenticator;
+  /** TLS 1.2 session ids kept for resumption (TLS 1.3 tickets are sealed by the shared context). */
+  resumption?: TlsSessionCacheOptions;
+  /** A context whose sessions never resume (eapTlsContext resumable: false), for EAP-TTLS; else `tls`. */
+  tlsWithoutResumption?: () => SecureContext;
 }
 
 interface Conversation {
   identity: string;
   method: TlsMethod;
+  /** Methods run by this engine and allowed for the client's kind, in our order of preference. */
+  permitted: readonly TlsMethod[];
+  /** Those not yet refused by the peer. */
+  offered: TlsMethod[];
   /** PEAP or EAP-TTLS once the handshake is complete. */
   tunnel?: TunnelMethod;
   tunnelStarted?: boolean;
@@ -89,9 +106,11 @@ interface Conversation {
 export class EapEngine {
   private readonly sessions: EapSessionTable<Conversation>;
   private readonly innerAuth: InnerAuthenticator | undefined;
+  private readonly tlsSessions: TlsSessionCache;
 
   constructor(private readonly deps: EapEngineOptions) {
     this.innerAuth = deps.inner;
+    this.tlsSessions = new TlsSessionCache({ ...deps.resumption, ...(deps.now && !deps.resumption?.now ? { now: deps.now } : {}) });
     this.sessions = new EapSessionTable<Conversation>({
       ...deps.sessions, ...(deps.now ? { now: deps.now } : {}),
       dispose: (c) => (c as Conversation).tls?.destroy(),
@@ -104,10 +123,12 @@ export class EapEngine {
 
   close(): void {
     this.sessions.clear();
+    this.tlsSessions.clear();
   }
 
   /** `eapMessage` is the joined EAP-Message; secret and authenticator hide the MPPE keys. */
-  async handle(packet: RadiusPacket, eapMessage: Buffer, secret: Secret): Promise<EapResult> {
+  /** `allowed` filters the methods by the client's kind (policy.methodAllowed): what is proposed, and what a Nak may choose. */
+  async handle(packet: RadiusPacket, eapMessage: Buffer, secret: Secret, allowed?: EapMethodFilter): Promise<EapResult> {
     let eap: EapPacket;
     try {
       eap = decodeEap(eapMessage);
@@ -118,7 +139,7 @@ export class EapEngine {
     const state = joinAttribute(packet.attributes, Attr.State);
     const conv = state && this.sessions.get(state);
     if (!conv || !state) {
-      if (eap.code === EapCode.Response && eap.type === EapType.Identity) return this.start(packet, eap);
+      if (eap.code === EapCode.Response && eap.type === EapType.Identity) return this.start(packet, eap, allowed);
       return this.failure(undefined, eap.identifier, 'unknown or expired EAP session');
     }
     const end = (r: EapResult): EapResult => {
@@ -140,12 +161,23 @@ export class EapEngine {
     }
   }
 
-  /** RFC 3748 §5.1 and RFC 5216 §2.1.1: the Identity Response starts EAP-TLS with the S flag. */
-  private start(packet: RadiusPacket, eap: EapPacket): EapResult {
+  /** The TLS-based methods this engine runs (PEAP and EAP-TTLS need the inner authenticator), EAP-TLS first. */
+  private runnable(): TlsMethod[] {
+    return this.innerAuth ? [EapType.Tls, EapType.Peap, EapType.Ttls] : [EapType.Tls];
+  }
+
+  /**
+   * RFC 3748 §5.1 and RFC 5216 §2.1.1: the Identity Response starts the first method the
+   * client's kind allows (EAP-TLS, else PEAP, else EAP-TTLS) with the S flag.
+   */
+  private start(packet: RadiusPacket, eap: EapPacket, allowed: EapMethodFilter | undefined): EapResult {
     const identity = eap.data.toString('utf8').replace(/\0+$/, '');
     if (!identity) return this.failure(undefined, eap.identifier, 'no identity');
+    const offered = this.runnable().filter((m) => allowed?.(POLICY_NAME[m]) ?? true);
+    const method = offered[0];
+    if (method === undefined) return this.failure(undefined, eap.identifier, METHOD_NOT_ALLOWED, { method: 'eap' }, identity);
     const conv: Conversation = {
-      identity, method: EapType.Tls, lastId: eap.identifier, mtu: eapMtu(packet), incoming: [], incomingLength: 0,
+      identity, method, permitted: offered, offered: [...offered], lastId: eap.identifier, mtu: eapMtu(packet), incoming: [], incomingLength: 0,
       outgoingTotal: 0, committed: false,
     };
     const state = this.sessions.create(conv);
@@ -155,13 +187,18 @@ export class EapEngine {
 
   /**
    * RFC 3748 §5.3.1: a Nak to our proposal lists the methods the peer wants, in its order
-   * of preference; the first one we run (PEAP or EAP-TTLS, with local users) starts afresh.
+   * of preference; the first one still on offer (run here and allowed for the client's
+   * kind, never the one just refused) starts afresh. A Nak only answers a proposal: once
+   * TLS has begun it ends the conversation.
    */
   private nak(conv: Conversation, state: Buffer, eap: EapPacket): EapResult {
-    const offered: TlsMethod[] = this.innerAuth ? [EapType.Peap, EapType.Ttls] : [];
-    const wanted = [...eap.data].find((t): t is TlsMethod => offered.includes(t as TlsMethod));
-    if (conv.tls || conv.method !== EapType.Tls || wanted === undefined) {
-      return this.failure(conv, eap.identifier, 'EAP method refused by the peer', { wanted: [...eap.data].join(',') });
+    conv.offered = conv.offered.filter((m) => m !== conv.method);
+    const wants = [...eap.data];
+    const wanted = wants.find((t): t is TlsMethod => conv.offered.includes(t as TlsMethod));
+    if (conv.tls || wanted === undefined) {
+      // The peer wants only a method we run but the client's kind does not allow: say so in the log.
+      const forbidden = !conv.tls && wants.some((t) => this.runnable().includes(t as TlsMethod) && !conv.permitted.includes(t as TlsMethod));
+      return this.failure(conv, eap.identifier, forbidden ? METHOD_NOT_ALLOWED : 'EAP method refused by the peer', { wanted: wants.join(',') });
     }
     conv.method = wanted;
     // PEAPv0 (version bits 0) and TTLSv0 start like EAP-TLS: the S flag, no data.
@@ -201,7 +238,7 @@ export class EapEngine {
   }
 
   private async feedTls(conv: Conversation, state: Buffer, records: Buffer, packet: RadiusPacket, secret: Secret): Promise<EapResult> {
-    const tls = (conv.tls ??= new TlsServerConnection(this.deps.tls(), { requestCert: conv.method === EapType.Tls }));
+    const tls = (conv.tls ??= this.openTls(conv.method));
     const wasSecure = tls.secure;
     await tls.feed(records);
     if (tls.error) return this.tlsFailure(conv, conv.lastId);
@@ -223,10 +260,14 @@ export class EapEngine {
       }
     }
     if (tls.secure && !wasSecure && conv.method === EapType.Tls) {
+      // RFC 5216 §2.1.3: a resumed session brings back the certificate of its full handshake
+      // (OpenSSL keeps it in the session and the ticket); it is checked again as if new, so
+      // revocation, hold, expiry, the owner's account and the identity bite on resumption too.
       const checked = checkClientCertificate(tls.peerCertificate(), conv.identity, this.deps.certificates);
       if (!checked.ok) {
         return this.failure(conv, conv.lastId, checked.reason, {
           ...(checked.serial ? { serial: checked.serial } : {}), ...(checked.subject ? { subject: checked.subject } : {}),
+          ...(tls.resumed ? { resumed: 'yes' } : {}),
         });
       }
       conv.verified = { serial: checked.serial, ...(checked.username ? { username: checked.username } : {}) };
@@ -244,7 +285,24 @@ export class EapEngine {
       return this.sendNext(conv, state);
     }
     if (conv.verified && tls.secure) return this.success(conv, conv.lastId, packet, secret);
+    // A resumed handshake ends with the peer's Finished (RFC 5246 §7.3 abbreviated handshake),
+    // and a resumed TLS 1.3 one may bring no new ticket: nothing of ours is pending, so the
+    // tunnel begins here. The inner method runs again: there is no fast reconnect.
+    if (conv.tunnel && tls.secure && !conv.pendingAccept) {
+      if (!conv.tunnelStarted) return this.tunnelStart(conv, state);
+      if (!wasSecure) return this.challenge(conv, state, encodeEapTls({ flags: 0, tls: Buffer.alloc(0) }));
+    }
     return this.failure(conv, conv.lastId, 'TLS handshake failed', { detail: 'no TLS answer to send' });
+  }
+
+  /**
+   * EAP-TLS and PEAP resume (the certificate is checked again; PEAP runs its inner method
+   * again). EAP-TTLS never resumes: supplicants skip the inner method on a resumed tunnel
+   * (RFC 5281 §10.1), and there would be nobody left to check.
+   */
+  private openTls(method: TlsMethod): TlsServerConnection {
+    if (method === EapType.Ttls) return new TlsServerConnection((this.deps.tlsWithoutResumption ?? this.deps.tls)(), { requestCert: false });
+    return new TlsServerConnection(this.deps.tls(), { requestCert: method === EapType.Tls, sessions: this.tlsSessions });
   }
 
   private openTunnel(conv: Conversation, tls: TlsServerConnection): TunnelMethod {
@@ -258,7 +316,8 @@ export class EapEngine {
   private async tunnelStart(conv: Conversation, state: Buffer): Promise<EapResult> {
     conv.tunnelStarted = true;
     const first = conv.tunnel!.start();
-    if (!first) return this.failure(conv, conv.lastId, 'EAP protocol error', { detail: 'empty response inside the tunnel' });
+    // EAP-TTLS: the peer speaks first inside the tunnel (RFC 5281 §7.1); an empty Request gives it the turn.
+    if (!first) return this.challenge(conv, state, encodeEapTls({ flags: 0, tls: Buffer.alloc(0) }));
     return this.sendTunnel(conv, state, first);
   }
 
@@ -322,8 +381,8 @@ export class EapEngine {
     return {
       code: Code.AccessAccept, outcome: 'accept', identity: name,
       details: conv.inner
-        ? { method: METHOD_NAME[conv.method], inner: conv.inner.inner, tls: tls.protocol ?? '' }
-        : { method: 'eap-tls', tls: tls.protocol ?? '', serial: conv.verified?.serial ?? '' },
+        ? { method: METHOD_NAME[conv.method], inner: conv.inner.inner, tls: tls.protocol ?? '', ...(tls.resumed ? { resumed: 'yes' } : {}) }
+        : { method: 'eap-tls', tls: tls.protocol ?? '', serial: conv.verified?.serial ?? '', ...(tls.resumed ? { resumed: 'yes' } : {}) },
       attributes: [
         { type: Attr.EapMessage, value: encodeEap({ code: EapCode.Success, identifier, data: Buffer.alloc(0) }) },
         { type: Attr.UserName, value: Buffer.from(name, 'utf8') },

@@ -3,12 +3,14 @@
 // its Code/Identifier/Length header (Type first), except the Extensions packets (type 33)
 // which keep the whole header. The conversation: Identity, MS-CHAPv2 Challenge, Response,
 // Success request "S=...", the peer's Success, then the Result TLV both ways; only then
-// does the engine send the outer EAP-Success with the keys.
+// does the engine send the outer EAP-Success with the keys. A refused password goes the
+// way Windows expects ([MS-PEAP] §3.1.5.7, FreeRADIUS alike): the MS-CHAPv2 Failure request
+// "E=691 R=0 ...", the peer's Failure, a failure Result TLV both ways, then EAP-Failure.
 import { randomBytes } from 'node:crypto';
 import { MSCHAPV2_CHALLENGE_LENGTH } from '../mschap/mschapv2.js';
 import { EapCode, EapDecodeError, EapType, decodeEap, encodeEap } from './codec.js';
-import { MsChapV2Op, mschapv2Challenge, mschapv2SuccessRequest, parseMschapv2Response } from './eap-mschapv2.js';
-import type { InnerAuthenticator } from './inner-auth.js';
+import { MsChapV2Op, mschapv2Challenge, mschapv2FailureRequest, mschapv2SuccessRequest, parseMschapv2Response } from './eap-mschapv2.js';
+import type { InnerAuthenticator, InnerRefusal } from './inner-auth.js';
 import type { TunnelMethod, TunnelStep } from './tunnel.js';
 
 /** [MS-PEAP] §2.2.8: the EAP Extensions method. */
@@ -42,7 +44,7 @@ export function resultOf(typeData: Buffer): number | undefined {
   return undefined;
 }
 
-type State = 'identity' | 'challenge' | 'success' | 'result' | 'done';
+type State = 'identity' | 'challenge' | 'success' | 'result' | 'failure' | 'failure-result' | 'done';
 
 export class PeapTunnel implements TunnelMethod {
   private state: State = 'identity';
@@ -50,8 +52,10 @@ export class PeapTunnel implements TunnelMethod {
   private username = '';
   private readonly challenge: Buffer;
   private readonly msId: number;
+  /** Why the inner method refused, kept for the reject once the failure exchange is over. */
+  private refusal: { reason: InnerRefusal; username: string } | undefined;
 
-  constructor(private readonly inner: InnerAuthenticator, random: (n: number) => Buffer = randomBytes) {
+  constructor(private readonly inner: InnerAuthenticator, private readonly random: (n: number) => Buffer = randomBytes) {
     this.challenge = random(MSCHAPV2_CHALLENGE_LENGTH);
     this.msId = random(1)[0]!;
   }
@@ -82,7 +86,12 @@ export class PeapTunnel implements TunnelMethod {
           username: this.identity, peerName: r.name, authenticatorChallenge: this.challenge, peerChallenge: r.peerChallenge, ntResponse: r.ntResponse,
         });
         this.username = d.username;
-        if (!d.ok) return { kind: 'reject', reason: d.reason, username: d.username };
+        if (!d.ok) {
+          this.refusal = { reason: d.reason, username: d.username };
+          this.state = 'failure';
+          const failure = mschapv2FailureRequest(this.msId, this.random(MSCHAPV2_CHALLENGE_LENGTH));
+          return { kind: 'send', data: Buffer.concat([Buffer.of(EapType.MsChapV2), failure]) };
+        }
         this.state = 'success';
         return { kind: 'send', data: Buffer.concat([Buffer.of(EapType.MsChapV2), mschapv2SuccessRequest(this.msId, d.authenticatorResponse!)]) };
       }
@@ -105,8 +114,23 @@ export class PeapTunnel implements TunnelMethod {
         this.state = 'done';
         return { kind: 'accept', username: this.username, inner: 'eap-mschapv2' };
       }
+      case 'failure': {
+        // The peer answers the Failure request with a Failure of its own (OpCode alone), and the
+        // Result TLV tells it the tunnel failed; anything else ends the conversation at once.
+        this.state = 'failure-result';
+        if (data[0] !== EapType.MsChapV2 || data[1] !== MsChapV2Op.Failure) return this.refused('no EAP-MSCHAPv2 Failure response');
+        return { kind: 'send', data: resultTlvRequest(nextId, TlvResult.Failure) };
+      }
+      case 'failure-result':
+        this.state = 'done';
+        return this.refused();
       default:
         return protocol('data after the end of PEAP');
     }
+  }
+
+  private refused(detail?: string): TunnelStep {
+    const r = this.refusal!;
+    return { kind: 'reject', reason: r.reason, username: r.username, ...(detail ? { detail } : {}) };
   }
 }

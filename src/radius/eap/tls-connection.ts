@@ -4,6 +4,8 @@
 import { Duplex } from 'node:stream';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
+import type { Server } from 'node:net';
+import type { TlsSessionCache } from './tls-session-cache.js';
 
 /** How many event-loop turns without a write mean OpenSSL has said all it will for now. */
 const QUIET_TURNS = 3;
@@ -22,7 +24,8 @@ export class TlsServerConnection {
   private appData: Buffer[] = [];
 
   /** PEAP and EAP-TTLS authenticate the peer inside the tunnel: no client certificate is asked for. */
-  constructor(context: SecureContext, options: { requestCert?: boolean } = {}) {
+  /** `sessions` lets a TLS 1.2 client resume by session id (tickets need nothing more). */
+  constructor(context: SecureContext, options: { requestCert?: boolean; sessions?: TlsSessionCache } = {}) {
     const collect = (chunk: Buffer): void => {
       this.out.push(Buffer.from(chunk));
       this.writes++;
@@ -38,6 +41,8 @@ export class TlsServerConnection {
     // the client's certificate itself once 'secure' has fired.
     this.socket = new TLSSocket(this.transport, {
       isServer: true, secureContext: context, requestCert: options.requestCert ?? true, rejectUnauthorized: false,
+      // Node emits 'newSession' and 'resumeSession' on the server it is given (tls.Server's events).
+      ...(options.sessions ? { server: options.sessions as unknown as Server } : {}),
     });
     this.socket.on('secure', () => (this.isSecure = true));
     this.socket.on('error', (e: Error) => (this.failure ??= e));
@@ -51,6 +56,11 @@ export class TlsServerConnection {
 
   get error(): Error | undefined {
     return this.failure;
+  }
+
+  /** RFC 5216 §2.1.3: the handshake resumed an earlier session (no certificate was sent). */
+  get resumed(): boolean {
+    return this.socket.isSessionReused();
   }
 
   get protocol(): string | null {

@@ -1,6 +1,6 @@
 // The TLS configuration EAP-TLS runs with: authbox's own server certificate and key, the
 // authbox CA chain as the CAs whose client certificates are asked for, TLS 1.2 and 1.3.
-import { createHash, type KeyObject } from 'node:crypto';
+import { constants, createHash, type KeyObject } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
 
 const pem = (der: Buffer): string =>
@@ -13,18 +13,39 @@ export interface EapTlsCredentials {
   chain: readonly Buffer[];
 }
 
-export function eapTlsContext(creds: EapTlsCredentials): SecureContext {
-  const context = createSecureContext({
+/** How long a TLS session may be resumed (RFC 5216 §2.1.3): the ticket lifetime and the session-id cache's TTL. */
+export const TLS_SESSION_LIFETIME_SECONDS = 3600;
+
+export interface EapTlsContextOptions {
+  /**
+   * false: no session tickets and a session id context of its own, so that no handshake on
+   * this context is ever resumed (EAP-TTLS: supplicants skip the inner method on a resumed
+   * tunnel, RFC 5281 §10.1, and authbox keeps nothing to vouch for the user without it).
+   */
+  resumable?: boolean;
+}
+
+/**
+ * One context per daemon process: its ticket keys (random, from createSecureContext) seal
+ * the TLS 1.3 tickets and any TLS 1.2 ticket, so a returning client resumes only with the
+ * process that issued its ticket.
+ */
+export function eapTlsContext(creds: EapTlsCredentials, options: EapTlsContextOptions = {}): SecureContext {
+  const resumable = options.resumable ?? true;
+  // TLS 1.3 tickets without a session id context make a returning client fail (DESIGN.md);
+  // the context also keeps sessions of the two kinds of context apart.
+  const idContext = createHash('sha256').update(resumable ? 'authbox eap-tls' : 'authbox eap no-resume').update(creds.certDer).digest('hex').slice(0, 32);
+  return createSecureContext({
     // The issuing CA goes with the server certificate so the supplicant can build the path to its root.
     cert: pem(creds.certDer) + creds.chain.slice(0, -1).map(pem).join(''),
     key: creds.key.export({ type: 'pkcs8', format: 'pem' }),
     ca: creds.chain.map(pem),
     minVersion: 'TLSv1.2',
     maxVersion: 'TLSv1.3',
+    sessionIdContext: idContext,
+    sessionTimeout: TLS_SESSION_LIFETIME_SECONDS,
+    // Without tickets, OpenSSL's TLS 1.3 tickets are stateful: with no server-side store
+    // (Node keeps none) a client offering one gets a full handshake.
+    ...(resumable ? {} : { secureOptions: constants.SSL_OP_NO_TICKET }),
   });
-  // TLS 1.3 tickets without a session id context make a returning client fail (DESIGN.md):
-  // the context is what tls.Server would set; createSecureContext has no option for it.
-  const native = (context as unknown as { context?: { setSessionIdContext?: (id: string) => void } }).context;
-  native?.setSessionIdContext?.(createHash('sha256').update('authbox eap-tls').update(creds.certDer).digest('hex').slice(0, 32));
-  return context;
 }
