@@ -5,7 +5,7 @@
 import type { NasClient } from '../core/nas.js';
 import type { Logger } from '../core/logger.js';
 import {
-  Attr, Code, RadiusDecodeError, decodePacket, encodePacket, joinAttribute, unhideUserPassword, verifyAccountingRequest,
+  Attr, Code, RadiusDecodeError, RadiusEncodeError, decodePacket, encodePacket, joinAttribute, unhideUserPassword, verifyAccountingRequest,
   verifyRequestMessageAuthenticator, type RadiusAttribute, type RadiusDecodeReason, type RadiusPacket,
 } from './codec/index.js';
 import { ReplyCache } from './reply-cache.js';
@@ -60,6 +60,8 @@ export interface RadiusStats {
     badAuthenticator: number;
     unsupportedCode: number;
     internalError: number;
+    /** The reply would pass 4096 octets (a request padded with Proxy-State): nothing can be sent. */
+    replyTooLong: number;
     /** Accounting-Requests without Acct-Status-Type, or without Acct-Session-Id where one is required. */
     invalidAccounting: number;
   };
@@ -103,7 +105,7 @@ const emptyStats = (): RadiusStats => ({
   accounting: { requests: 0, responses: 0 },
   dropped: {
     unknownClient: 0, malformed: 0, missingMessageAuthenticator: 0, badMessageAuthenticator: 0,
-    badAuthenticator: 0, unsupportedCode: 0, internalError: 0, invalidAccounting: 0,
+    badAuthenticator: 0, unsupportedCode: 0, internalError: 0, replyTooLong: 0, invalidAccounting: 0,
   },
   malformed: {},
 });
@@ -373,6 +375,12 @@ export class RadiusAuthEngine {
     if (e instanceof RadiusDecodeError) {
       this.stats.dropped.malformed++;
       this.stats.malformed[e.reason] = (this.stats.malformed[e.reason] ?? 0) + 1;
+      return;
+    }
+    // A client can pad a signed request with Proxy-State until its reply cannot be encoded
+    // (RFC 2865 §3: 4096 octets at most): counted, and not an error of ours to log each time.
+    if (e instanceof RadiusEncodeError && e.reason === 'PACKET_TOO_LONG') {
+      this.stats.dropped.replyTooLong++;
       return;
     }
     this.stats.dropped.internalError++;

@@ -505,8 +505,7 @@ describe('RADIUS server fuzz (in-process RadiusAuthEngine with EAP)', () => {
 
   // Found by aiming the fuzz's Proxy-State padding: a signed request of 4096 octets whose reply
   // (MS-CHAP-Error and Reply-Message added, the Proxy-State echoed) cannot fit in one packet.
-  // Today the engine stays silent (encodePacket refuses it, caught as an internal error); this
-  // pins down only that nothing escapes and nothing malformed goes out.
+  // The engine stays silent and counts it as replyTooLong, not as an internal error.
   it('stays silent, without a throw, when the reply to a signed request cannot fit in 4096 octets', async () => {
     const engine = new RadiusAuthEngine({ clients: new NasTable(CLIENTS), users: pki.users, dummyPasswordHash: 'none', log: quietLog });
     const attrs: RadiusAttribute[] = [
@@ -523,5 +522,6 @@ describe('RADIUS server fuzz (in-process RadiusAuthEngine with EAP)', () => {
     expect(data.length).toBe(4096);
     const reply = await engine.handle({ data, address: '192.0.2.10', port: 1 }, 'auth');
     expect(reply).toBeUndefined();
+    expect(engine.stats.dropped).toMatchObject({ replyTooLong: 1, internalError: 0 });
   });
 });
