@@ -4,17 +4,15 @@
 // 1.2 and 1.3 the MS-MPPE keys are checked by eapol_test against the MSK it derives itself
 // (RFC 5216 / RFC 5281 labels for TLS 1.2, RFC 9427 for TLS 1.3); a wrong password and a
 // disabled account are refused, each with its reason in the daemon's log.
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runEapolTest, TLS12, TLS13, verdict } from '../helpers/eap.js';
 import {
   authboxOk, freeUdpPort, initDataDir, sleep, startServe, tempDir, type RunResult, type RunningDaemon,
 } from '../helpers/authbox.js';
 
 const SECRET = 'radius-shared-S3cret';
-const TLS12 = 'tls_disable_tlsv1_3=1';
-const TLS13 = 'tls_disable_tlsv1_0=1 tls_disable_tlsv1_1=1 tls_disable_tlsv1_2=1 tls_disable_tlsv1_3=0';
 
 let data: Awaited<ReturnType<typeof initDataDir>>;
 let files: ReturnType<typeof tempDir>;
@@ -22,28 +20,14 @@ let daemon: RunningDaemon | undefined;
 let authPort: number;
 let chain: string;
 
-let runs = 0;
 /** One eapol_test authentication with a password method; its whole output for the assertions. */
 function eapolTest(eap: 'PEAP' | 'TTLS', phase2: string, identity: string, password: string, phase1: string, extra: string[] = [], args: string[] = []): Promise<RunResult> {
-  const conf = join(files.path, `eapol-${++runs}.conf`);
-  writeFileSync(conf, [
-    'network={', '  key_mgmt=WPA-EAP', `  eap=${eap}`, `  identity="${identity}"`, `  password="${password}"`,
-    `  ca_cert="${chain}"`, `  phase1="${phase1}"`, `  phase2="${phase2}"`, ...extra.map((l) => `  ${l}`), '}', '',
-  ].join('\n'));
-  return new Promise((resolve, reject) => {
-    const child = spawn('eapol_test', ['-c', conf, '-a', '127.0.0.1', '-p', String(authPort), '-s', SECRET, '-t', '10', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
+  return runEapolTest({
+    dir: files.path, caCert: chain, port: authPort, secret: SECRET, args,
+    network: [`eap=${eap}`, `identity="${identity}"`, `password="${password}"`, `phase1="${phase1}"`, `phase2="${phase2}"`, ...extra],
   });
 }
 
-const verdict = (r: RunResult): string | undefined => /^(SUCCESS|FAILURE)$/m.exec(r.stdout)?.[1];
 const tail = (r: RunResult): string => (r.stdout + r.stderr).split('\n').slice(-60).join('\n');
 
 /** The daemon's log since `mark` (its length before the run) has `text`. */

@@ -5,11 +5,11 @@
 // again; EAP-TTLS never resumes (supplicants would skip the inner method). Also here: the
 // method proposed after the Identity follows the client kind's allowed methods, and PEAP's
 // inner MS-CHAPv2 failure goes through the Failure request and Result TLV Windows expects.
-import { spawn } from 'node:child_process';
 import { createSocket, type RemoteInfo } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueUserCert as issueUser, runEapolTest, TLS12, TLS13, type CertHolder } from '../helpers/eap.js';
 import {
   authboxOk, freeUdpPort, initDataDir, sleep, startServe, tempDir, type RunResult, type RunningDaemon,
 } from '../helpers/authbox.js';
@@ -18,8 +18,6 @@ const SECRET = 'radius-shared-S3cret';
 /** The change feed promise: a CLI write is live in the daemon within a second. */
 const LIVE_MS = 1000;
 const ACCESS_ACCEPT = 2;
-const TLS12 = 'tls_disable_tlsv1_3=1';
-const TLS13 = 'tls_disable_tlsv1_0=1 tls_disable_tlsv1_1=1 tls_disable_tlsv1_2=1 tls_disable_tlsv1_3=0';
 
 let data: Awaited<ReturnType<typeof initDataDir>>;
 let files: ReturnType<typeof tempDir>;
@@ -27,37 +25,11 @@ let daemon: RunningDaemon | undefined;
 let authPort: number;
 let chain: string;
 
-interface Holder {
-  cert: string;
-  key: string;
-  serial: string;
-}
+type Holder = CertHolder;
+const issueUserCert = (name: string, user?: string): Holder => issueUser(data.dir, files.path, name, user);
 
-function issueUserCert(name: string, user?: string): Holder {
-  const cert = join(files.path, `${name}.crt`);
-  const key = join(files.path, `${name}.key`);
-  const out = authboxOk(['cert', 'issue', '--data', data.dir, '--profile', 'user', '--cn', name,
-    ...(user ? ['--user', user] : []), '--out-cert', cert, '--out-key', key]);
-  const serial = /certificate ([0-9a-f]+) for/.exec(out)?.[1];
-  if (!serial) throw new Error(`no serial in: ${out}`);
-  return { cert, key, serial };
-}
-
-let runs = 0;
 function eapolTest(network: string[], args: string[] = [], port = authPort): Promise<RunResult> {
-  const conf = join(files.path, `eapol-${++runs}.conf`);
-  writeFileSync(conf, ['network={', '  key_mgmt=WPA-EAP', `  ca_cert="${chain}"`, ...network.map((l) => `  ${l}`), '}', ''].join('\n'));
-  return new Promise((resolve, reject) => {
-    const child = spawn('eapol_test', ['-c', conf, '-a', '127.0.0.1', '-p', String(port), '-s', SECRET, '-t', '20', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
-  });
+  return runEapolTest({ dir: files.path, caCert: chain, port, secret: SECRET, network, args, timeoutSeconds: 20 });
 }
 
 const tlsNetwork = (identity: string, h: Holder, phase1: string): string[] =>

@@ -12,6 +12,7 @@ import { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertStatusIndex } from '../../src/ca/cert-status.js';
+import { toPem } from '../../src/ca/pem.js';
 import type { Actor } from '../../src/ca/storage.js';
 import { parseCidr } from '../../src/core/cidr.js';
 import type { Logger } from '../../src/core/logger.js';
@@ -59,8 +60,8 @@ let tmp: string;
 let pki: Pki;
 let hello: Buffer;
 
-/** A real TLS ClientHello, as a supplicant's first EAP-TLS message would carry it. */
-function clientHello(): Promise<Buffer> {
+/** A real TLS ClientHello, as a supplicant's first EAP-TLS message would carry it, trusting authbox's CA. */
+function clientHello(ca: string): Promise<Buffer> {
   return new Promise((resolve) => {
     const socket = new Duplex({
       read() {},
@@ -70,7 +71,7 @@ function clientHello(): Promise<Buffer> {
         setImmediate(() => conn.destroy());
       },
     });
-    const conn = tlsConnect({ socket, rejectUnauthorized: false, servername: 'authbox.test' });
+    const conn = tlsConnect({ socket, ca, servername: 'localhost' });
     conn.on('error', () => {});
   });
 }
@@ -81,7 +82,7 @@ beforeAll(async () => {
   initDataDir({ dataDir, organization: 'Server Fuzz', keyType: 'ec-p256', publicUrl: 'http://127.0.0.1:9', by });
   pki = openPkiAt(dataDir);
   pki.users.add({ username: USER, password: PASSWORD }, by);
-  hello = await clientHello();
+  hello = await clientHello(pki.authority.chain().map((d) => toPem('CERTIFICATE', d)).join(''));
 });
 afterAll(() => {
   pki?.close();

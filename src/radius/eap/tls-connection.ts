@@ -37,8 +37,9 @@ export class TlsServerConnection {
         callback();
       },
     });
-    // A bare duplex is not checked by Node (`authorized` stays unset): the caller verifies
-    // the client's certificate itself once 'secure' has fired.
+    // The one place TLS verification is off: a bare duplex is not checked by Node
+    // (`authorized` stays unset), so the caller verifies the client's certificate itself
+    // (chain, validity, EKU, revocation, owner, identity) once 'secure' has fired.
     this.socket = new TLSSocket(this.transport, {
       isServer: true, secureContext: context, requestCert: options.requestCert ?? true, rejectUnauthorized: false,
       // Node emits 'newSession' and 'resumeSession' on the server it is given (tls.Server's events).
