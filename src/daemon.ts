@@ -24,6 +24,7 @@ import { EapEngine } from './radius/eap/engine.js';
 import { innerAuthenticator, type InnerUsers } from './radius/eap/inner-auth.js';
 import { eapTlsContext } from './radius/eap/tls-context.js';
 import { PapCache, withPapCache } from './radius/pap-cache.js';
+import { UserLookupCache, withUserLookupCache } from './radius/user-cache.js';
 import { AccountingRecorder } from './radius/accounting.js';
 import { DecisionLog } from './core/auth-log.js';
 
@@ -112,13 +113,18 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
   status.onChange((caId, serial) => responder.refresh(caId, serial));
 
   // RADIUS: clients are held in memory (secrets unsealed once) and reloaded from the change
-  // feed; users are read per request through UserService, a point lookup on an index.
+  // feed; users likewise (UserLookupCache), emptied on any user change.
   let radius: { engine: RadiusAuthEngine; server: RadiusServer; decisions: DecisionLog; accounting: AccountingRecorder } | undefined;
   let nasTable: NasTable | undefined;
   feed.on('nas', () => nasTable?.replace(pki.nas.loadClients()));
   // PAP passwords that passed scrypt once are re-checked with an HMAC; any change to a user drops its entry.
   const papCache = new PapCache({ verify: (user, password) => pki.users.verifyPassword(user, password) });
-  feed.on('user', (ref) => papCache.invalidate(Number(ref)));
+  const userCache = new UserLookupCache((username) => pki.users.find(username));
+  feed.on('user', (ref) => {
+    userCache.clear();
+    papCache.invalidate(Number(ref));
+  });
+  const radiusUsers = withPapCache(withUserLookupCache(pki.users, userCache), papCache);
   // Authorization policies are held in memory, reloaded whole on any 'policy' change (a few rows).
   let policy: PolicyEngine | undefined;
   feed.on('policy', () => policy?.replace(pki.policy.load()));
@@ -127,14 +133,14 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
     nasTable = new NasTable(pki.nas.loadClients());
     policy = new PolicyEngine(pki.policy.load());
     const radiusLog = log.child({ component: 'radius' });
-    const eap = eapEngine(pki, status, radiusLog, withPapCache(pki.users, papCache));
+    const eap = eapEngine(pki, status, radiusLog, radiusUsers);
     // Decisions are written in batches (every 200 ms or 500 entries, one transaction each) so that no
     // authentication waits for a disk flush; accounting is committed before it is answered.
     const decisions = new DecisionLog({ storage: pki.authLog, log: radiusLog.child({ component: 'auth-log' }) });
     const accounting = new AccountingRecorder(pki.accounting);
     const engine = new RadiusAuthEngine({
       ...(eap ? { eap } : {}), accounting, decisions,
-      clients: nasTable, policy, users: withPapCache(pki.users, papCache), dummyPasswordHash: hashPassword(randomBytes(16).toString('hex')), log: radiusLog,
+      clients: nasTable, policy, users: radiusUsers, dummyPasswordHash: hashPassword(randomBytes(16).toString('hex')), log: radiusLog,
     });
     let server: RadiusServer;
     try {
