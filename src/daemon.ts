@@ -20,6 +20,7 @@ import { openPki, serverTlsCredentials } from './main.js';
 import { OcspResponder } from './ocsp/responder.js';
 import { RadiusAuthEngine, type RadiusStats } from './radius/auth.js';
 import { startRadiusServer, type RadiusListener, type RadiusServer } from './radius/server.js';
+import type { ClientCertDeps } from './radius/eap/client-cert.js';
 import { EapEngine } from './radius/eap/engine.js';
 import { innerAuthenticator, type InnerUsers } from './radius/eap/inner-auth.js';
 import { eapTlsContext } from './radius/eap/tls-context.js';
@@ -292,18 +293,29 @@ function eapEngine(pki: ReturnType<typeof openPki>, status: CertStatusIndex, log
     tls: () => context,
     tlsWithoutResumption: () => withoutResumption,
     log: log.child({ method: 'eap' }),
-    certificates: {
-      cas: () => pki.authority.cas().map((c) => ({ id: c.record.id, certDer: c.record.certDer })),
-      status: (caId, serial) => status.get(caId, serial),
-      record: (serial) => {
-        try {
-          return pki.authority.find(serial);
-        } catch {
-          return undefined;
-        }
-      },
-      user: (username) => pki.users.find(username),
-      now: Date.now,
-    },
+    certificates: eapCertificateSource(pki, status, users, Date.now),
   });
+}
+
+/**
+ * What the EAP-TLS certificate check reads: authbox's CAs, the in-memory status index,
+ * the issued certificate's record, and the owner through the same users the RADIUS path
+ * uses (held in memory by the daemon).
+ */
+export function eapCertificateSource(
+  pki: ReturnType<typeof openPki>, status: CertStatusIndex, users: Pick<InnerUsers<UserRecord>, 'find'>, now: () => number,
+): ClientCertDeps {
+  return {
+    cas: () => pki.authority.cas().map((c) => ({ id: c.record.id, certDer: c.record.certDer })),
+    status: (caId, serial) => status.get(caId, serial),
+    record: (serial) => {
+      try {
+        return pki.authority.find(serial);
+      } catch {
+        return undefined;
+      }
+    },
+    user: (username) => users.find(username),
+    now,
+  };
 }

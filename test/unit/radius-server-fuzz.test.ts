@@ -17,6 +17,7 @@ import type { Actor } from '../../src/ca/storage.js';
 import { parseCidr } from '../../src/core/cidr.js';
 import type { Logger } from '../../src/core/logger.js';
 import { NasTable, type NasClient } from '../../src/core/nas.js';
+import { eapCertificateSource } from '../../src/daemon.js';
 import { initDataDir, openPkiAt, serverTlsCredentials, type Pki } from '../../src/main.js';
 import { RadiusAuthEngine, type RadiusService } from '../../src/radius/auth.js';
 import {
@@ -112,19 +113,7 @@ describe('RADIUS server fuzz (in-process RadiusAuthEngine with EAP)', () => {
       log: quietLog,
       now,
       sessions: { maxSessions: MAX_EAP_SESSIONS, maxAgeMs: 3_000 },
-      certificates: {
-        cas: () => pki.authority.cas().map((c) => ({ id: c.record.id, certDer: c.record.certDer })),
-        status: (caId, serial) => status.get(caId, serial),
-        record: (serial) => {
-          try {
-            return pki.authority.find(serial);
-          } catch {
-            return undefined;
-          }
-        },
-        user: (username) => pki.users.find(username),
-        now,
-      },
+      certificates: eapCertificateSource(pki, status, users, now),
     });
     // Access-Challenges are not in the engine's counters: counted here, from the EAP engine's results.
     let challenges = 0;
