@@ -6,6 +6,7 @@ import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { openDatabase, type Db } from '../../src/store/db.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const AUTHBOX = join(ROOT, 'bin/authbox');
@@ -137,4 +138,14 @@ export async function startServe(dir: string, port: number, extra: string[] = []
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Runs fn on the data folder's database opened read-only, and closes it. */
+export function withDatabase<T>(dataDir: string, fn: (db: Db) => T): T {
+  const db = openDatabase(join(dataDir, 'authbox.db'), { readonly: true });
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
 }

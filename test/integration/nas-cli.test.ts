@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unseal } from '../../src/core/seal.js';
 import { readMasterKey } from '../../src/config/config.js';
-import { openDatabase } from '../../src/store/db.js';
-import { authbox, authboxOk, initDataDir, tempDir } from '../helpers/authbox.js';
+import type { Db } from '../../src/store/db.js';
+import { authbox, authboxOk, initDataDir, tempDir , withDatabase } from '../helpers/authbox.js';
 import { expectRefusal } from './ca-common.js';
 
 const COMMANDS: Record<string, string[]> = {
@@ -28,14 +28,7 @@ function run(args: string[]) {
 interface Listed { name: string; address: string; kind: string; requireMessageAuthenticator: boolean }
 const listJson = (): Listed[] => JSON.parse(authboxOk(['nas', 'list', '--data', data.dir, '--json'])) as Listed[];
 
-function withDb<T>(fn: (db: ReturnType<typeof openDatabase>) => T): T {
-  const db = openDatabase(join(data.dir, 'authbox.db'), { readonly: true });
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
-}
+const withDb = <T>(fn: (db: Db) => T): T => withDatabase(data.dir, fn);
 
 beforeAll(async () => {
   data = await initDataDir();

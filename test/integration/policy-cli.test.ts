@@ -1,10 +1,9 @@
 // `authbox policy set|show|remove|methods` end to end: --help, exit codes (2 for usage, 1
 // with one line for a failure), show output (text and JSON, in winning order), change and
 // audit rows with the CLI actor. Needs the build (dist/) first.
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/store/db.js';
-import { authbox, authboxOk, initDataDir } from '../helpers/authbox.js';
+import type { Db } from '../../src/store/db.js';
+import { authbox, authboxOk, initDataDir , withDatabase } from '../helpers/authbox.js';
 import { expectRefusal } from './ca-common.js';
 
 const COMMANDS: Record<string, string[]> = {
@@ -22,14 +21,7 @@ interface Shown {
 }
 const showJson = (): Shown => JSON.parse(authboxOk(['policy', 'show', '--data', data.dir, '--json'])) as Shown;
 
-function withDb<T>(fn: (db: ReturnType<typeof openDatabase>) => T): T {
-  const db = openDatabase(join(data.dir, 'authbox.db'), { readonly: true });
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
-}
+const withDb = <T>(fn: (db: Db) => T): T => withDatabase(data.dir, fn);
 
 beforeAll(async () => {
   data = await initDataDir();

@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ntHash } from '../../src/core/md4.js';
 import { openPkiAt } from '../../src/main.js';
-import { openDatabase } from '../../src/store/db.js';
-import { authbox, authboxOk, initDataDir, tempDir } from '../helpers/authbox.js';
+import { authbox, authboxOk, initDataDir, tempDir , withDatabase } from '../helpers/authbox.js';
 import { expectRefusal } from './ca-common.js';
 
 const COMMANDS: Record<string, string[]> = {
@@ -34,12 +33,7 @@ interface Listed { username: string; enabled: boolean; source: string; groups: s
 const listJson = (): Listed[] => JSON.parse(authboxOk(['user', 'list', '--data', data.dir, '--json'])) as Listed[];
 
 function auditRows(): { actor: string; source: string; action: string; target: string; detail: string | null }[] {
-  const db = openDatabase(join(data.dir, 'authbox.db'), { readonly: true });
-  try {
-    return db.prepare("SELECT actor, source, action, target, detail FROM audit WHERE action LIKE 'user.%' ORDER BY id").all() as never;
-  } finally {
-    db.close();
-  }
+  return withDatabase(data.dir, (db) => db.prepare("SELECT actor, source, action, target, detail FROM audit WHERE action LIKE 'user.%' ORDER BY id").all() as never);
 }
 
 beforeAll(async () => {
