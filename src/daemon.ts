@@ -134,14 +134,16 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
     nasTable = new NasTable(pki.nas.loadClients());
     policy = new PolicyEngine(pki.policy.load());
     const radiusLog = log.child({ component: 'radius' });
-    const eap = eapEngine(pki, status, radiusLog, radiusUsers);
+    // Unknown users are checked against this hash, so their refusal takes as long as a wrong password.
+    const dummyPasswordHash = hashPassword(randomBytes(16).toString('hex'));
+    const eap = eapEngine(pki, status, radiusLog, radiusUsers, dummyPasswordHash);
     // Decisions are written in batches (every 200 ms or 500 entries, one transaction each) so that no
     // authentication waits for a disk flush; accounting is committed before it is answered.
     const decisions = new DecisionLog({ storage: pki.authLog, log: radiusLog.child({ component: 'auth-log' }) });
     const accounting = new AccountingRecorder(pki.accounting);
     const engine = new RadiusAuthEngine({
       ...(eap ? { eap } : {}), accounting, decisions,
-      clients: nasTable, policy, users: radiusUsers, dummyPasswordHash: hashPassword(randomBytes(16).toString('hex')), log: radiusLog,
+      clients: nasTable, policy, users: radiusUsers, dummyPasswordHash, log: radiusLog,
     });
     let server: RadiusServer;
     try {
@@ -278,7 +280,9 @@ export function nudgeDaemon(dataDir: string): void {
 
 /** EAP-TLS with authbox's own server certificate; certificate status from memory, owners from the store. */
 /** PEAP and EAP-TTLS check inner passwords against `users` (the PAP cache in front). */
-function eapEngine(pki: ReturnType<typeof openPki>, status: CertStatusIndex, log: Logger, users: InnerUsers<UserRecord>): EapEngine | undefined {
+function eapEngine(
+  pki: ReturnType<typeof openPki>, status: CertStatusIndex, log: Logger, users: InnerUsers<UserRecord>, dummyPasswordHash: string,
+): EapEngine | undefined {
   const creds = serverTlsCredentials(pki);
   if (!creds) {
     log.warn({}, 'no server TLS certificate: EAP-TLS is not available');
@@ -289,7 +293,7 @@ function eapEngine(pki: ReturnType<typeof openPki>, status: CertStatusIndex, log
   const context = eapTlsContext(tlsCreds);
   const withoutResumption = eapTlsContext(tlsCreds, { resumable: false });
   return new EapEngine({
-    inner: innerAuthenticator(users, hashPassword(randomBytes(16).toString('hex'))),
+    inner: innerAuthenticator(users, dummyPasswordHash),
     tls: () => context,
     tlsWithoutResumption: () => withoutResumption,
     log: log.child({ method: 'eap' }),
