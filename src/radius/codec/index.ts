@@ -7,7 +7,7 @@ export {
 } from './dictionary.js';
 export { decodePacket, encodePacket, joinAttribute, type EncodeOptions, type RadiusAttribute, type RadiusPacket } from './packet.js';
 export {
-  verifyAccountingRequest, verifyRequestMessageAuthenticator, verifyResponseAuthenticator,
+  verifyAccountingRequest, verifyDecodedRequestMessageAuthenticator, verifyRequestMessageAuthenticator, verifyResponseAuthenticator,
   verifyResponseMessageAuthenticator, type MessageAuthenticatorStatus,
 } from './verify.js';
 export {

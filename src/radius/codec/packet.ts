@@ -123,8 +123,15 @@ export function decodePacket(bytes: Uint8Array): RadiusPacket {
  * long string or octets value), concatenated in packet order; undefined if absent.
  */
 export function joinAttribute(attrs: readonly RadiusAttribute[], type: number, vendor?: number): Buffer | undefined {
-  const parts = attrs.filter((a) => a.type === type && a.vendor === vendor).map((a) => a.value);
-  return parts.length === 0 ? undefined : Buffer.concat(parts);
+  // Called several times per request: one pass, and no copy when the value is in one attribute.
+  let first: Buffer | undefined;
+  let parts: Buffer[] | undefined;
+  for (const a of attrs) {
+    if (a.type !== type || a.vendor !== vendor) continue;
+    if (first === undefined) first = a.value;
+    else (parts ??= [first]).push(a.value);
+  }
+  return parts ? Buffer.concat(parts) : first;
 }
 
 // ---------------------------------------------------------------- encoding

@@ -14,9 +14,11 @@ export type MessageAuthenticatorStatus = 'valid' | 'missing' | 'invalid';
 /** The packet up to its Length field, as a private copy (RFC 2865 §3: the rest is padding). Throws RadiusDecodeError. */
 function packetCopy(bytes: Uint8Array): Buffer {
   decodePacket(bytes);
-  const length = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).readUInt16BE(2);
-  return Buffer.from(bytes.subarray(0, length));
+  return copyToLength(bytes);
 }
+
+const copyToLength = (bytes: Uint8Array): Buffer =>
+  Buffer.from(bytes.subarray(0, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).readUInt16BE(2)));
 
 /** Offsets of the top-level Message-Authenticator attributes of a well-formed packet. */
 function messageAuthenticatorOffsets(packet: Buffer): number[] {
@@ -46,7 +48,16 @@ function checkMessageAuthenticator(packet: Buffer, secret: Secret, authenticator
  * field zeroed (RFC 5176 §3.3). Throws RadiusDecodeError for a malformed packet.
  */
 export function verifyRequestMessageAuthenticator(bytes: Uint8Array, secret: Secret): MessageAuthenticatorStatus {
-  const packet = packetCopy(bytes);
+  decodePacket(bytes);
+  return verifyDecodedRequestMessageAuthenticator(bytes, secret);
+}
+
+/**
+ * The same for bytes decodePacket has already accepted (the server's path: one decode per
+ * datagram, not two). The bytes are not changed.
+ */
+export function verifyDecodedRequestMessageAuthenticator(bytes: Uint8Array, secret: Secret): MessageAuthenticatorStatus {
+  const packet = copyToLength(bytes);
   const zeroed = isSignedRequestCode(packet[0]!) ? Buffer.alloc(AUTHENTICATOR_LENGTH) : undefined;
   return checkMessageAuthenticator(packet, secret, zeroed);
 }
