@@ -25,7 +25,12 @@ export interface AuthboxConfig {
   readonly feed: { readonly pollMs: number };
   /** UDP listeners: authentication (1812) and accounting (1813), each one or more addresses. */
   readonly radius: { readonly auth: readonly ListenAddress[]; readonly acct: readonly ListenAddress[] };
+  /** The least level written to stdout; accepted authentications are logged at debug. */
+  readonly logLevel: LogLevel;
 }
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** What `authbox init` writes into DIR/authbox.json; everything else has a default. */
 export interface StoredSettings {
@@ -36,6 +41,7 @@ export interface StoredSettings {
   ocsp?: Partial<AuthboxConfig['ocsp']>;
   crl?: Partial<AuthboxConfig['crl']>;
   radius?: { listen?: string; accountingListen?: string };
+  log?: { level?: string };
 }
 
 export const CONFIG_FILE = 'authbox.json';
@@ -80,6 +86,7 @@ export interface Overrides {
   httpWorkers?: number;
   radiusListen?: string;
   radiusAcctListen?: string;
+  logLevel?: string;
 }
 
 export function loadConfig(dataDir: string, env: NodeJS.ProcessEnv = process.env, overrides: Overrides = {}): AuthboxConfig {
@@ -123,8 +130,15 @@ export function loadConfig(dataDir: string, env: NodeJS.ProcessEnv = process.env
       auth: parseListenList(overrides.radiusListen ?? stored.radius?.listen ?? '0.0.0.0:1812', '--radius'),
       acct: parseListenList(overrides.radiusAcctListen ?? stored.radius?.accountingListen ?? '0.0.0.0:1813', '--radius-acct'),
     },
+    logLevel: parseLogLevel(overrides.logLevel ?? stored.log?.level ?? 'info'),
   };
   return deepFreeze(config);
+}
+
+function parseLogLevel(value: string): LogLevel {
+  const level = LOG_LEVELS.find((l) => l === value);
+  if (!level) throw new AppError('BAD_INPUT', `the log level must be one of ${LOG_LEVELS.join(', ')}, not "${value}"`);
+  return level;
 }
 
 /** Reads the 32-byte master key, refusing a file that others can read. */

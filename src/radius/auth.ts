@@ -6,7 +6,7 @@ import type { NasClient } from '../core/nas.js';
 import type { Logger } from '../core/logger.js';
 import {
   Attr, Code, RadiusDecodeError, RadiusEncodeError, decodePacket, encodePacket, joinAttribute, unhideUserPassword, verifyAccountingRequest,
-  verifyRequestMessageAuthenticator, type RadiusAttribute, type RadiusDecodeReason, type RadiusPacket,
+  verifyDecodedRequestMessageAuthenticator, type RadiusAttribute, type RadiusDecodeReason, type RadiusPacket,
 } from './codec/index.js';
 import { ReplyCache } from './reply-cache.js';
 import type { EapEngine } from './eap/engine.js';
@@ -177,7 +177,7 @@ export class RadiusAuthEngine {
 
   private accessRequest(d: Datagram, packet: RadiusPacket, client: NasClient): Promise<Buffer> | undefined {
     // BlastRADIUS: an unsigned Access-Request can be forged from a captured reply (RFC 3579 §3.2).
-    const ma = verifyRequestMessageAuthenticator(d.data, client.secret);
+    const ma = verifyDecodedRequestMessageAuthenticator(d.data, client.secret);
     if (ma === 'invalid') {
       this.stats.dropped.badMessageAuthenticator++;
       return undefined;
@@ -207,9 +207,6 @@ export class RadiusAuthEngine {
     return decision.then((d) => this.authorize(d, client, method)).then(({ outcome, reason, username, attributes = [], group }) => {
       if (outcome === 'accept') this.stats.accepts++;
       else this.stats.rejects++;
-      this.deps.log.info({
-        nas: client.name, user: username, outcome, ...(reason ? { reason } : {}), ...(group !== undefined ? { policy: group } : {}),
-      }, 'access decision');
       const chap = packet.attributes.some((a) => a.vendor === undefined && a.type === Attr.ChapPassword);
       this.recordDecision(packet, client, d.address, {
         outcome, method: method ?? (chap ? 'chap' : undefined), username, reason, details: group !== undefined ? { policy: group } : undefined,
@@ -228,9 +225,6 @@ export class RadiusAuthEngine {
         this.stats.requests++;
         if (r.outcome === 'accept') this.stats.accepts++;
         else this.stats.rejects++;
-        this.deps.log.info({
-          nas: client.name, user: r.identity, outcome: r.outcome, ...(r.reason ? { reason: r.reason } : {}), ...r.details,
-        }, 'access decision');
         const { method, ...details } = r.details ?? {};
         this.recordDecision(packet, client, address, { outcome: r.outcome, method, username: r.identity, reason: r.reason, details });
       }
@@ -327,7 +321,7 @@ export class RadiusAuthEngine {
       this.stats.dropped.badAuthenticator++;
       return undefined;
     }
-    if (verifyRequestMessageAuthenticator(d.data, client.secret) === 'invalid') {
+    if (verifyDecodedRequestMessageAuthenticator(d.data, client.secret) === 'invalid') {
       this.stats.dropped.badMessageAuthenticator++;
       return undefined;
     }
@@ -351,10 +345,17 @@ export class RadiusAuthEngine {
     outcome: Outcome; method?: string | undefined; username?: string | undefined; reason?: string | undefined;
     details?: Record<string, string> | undefined;
   }): void {
-    const log = this.deps.decisions;
-    if (!log) return;
     const callingStationId = joinAttribute(packet.attributes, Attr.CallingStationId)?.toString('utf8');
     const details = d.details && Object.keys(d.details).length > 0 ? d.details : undefined;
+    // The journal gets refusals at info; accepts at debug (the decision log below holds every one, as FreeRADIUS's `auth = no` default).
+    const line = {
+      nas: client.name, user: d.username, outcome: d.outcome, ...(d.reason ? { reason: d.reason } : {}),
+      ...(d.method ? { method: d.method } : {}), ...details,
+    };
+    if (d.outcome === 'reject') this.deps.log.info(line, 'access decision');
+    else this.deps.log.debug(line, 'access decision');
+    const log = this.deps.decisions;
+    if (!log) return;
     log.record({
       at: this.now(), nas: client.name, nasAddress: address, outcome: d.outcome,
       ...(d.username ? { username: d.username } : {}), ...(callingStationId ? { callingStationId } : {}),

@@ -49,7 +49,7 @@ beforeAll(async () => {
   authboxOk(['user', 'disable', '--data', data.dir, '--username', 'carol']);
   chain = join(files.path, 'chain.pem');
   writeFileSync(chain, authboxOk(['ca', 'cert', '--data', data.dir]));
-  daemon = await startServe(data.dir, data.port, ['--radius', `127.0.0.1:${authPort}`]);
+  daemon = await startServe(data.dir, data.port, ['--radius', `127.0.0.1:${authPort}`, '--log-level', 'debug']);
 });
 
 afterAll(async () => {

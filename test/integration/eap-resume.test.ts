@@ -49,7 +49,7 @@ beforeAll(async () => {
   authboxOk(['user', 'add', '--data', data.dir, '--username', 'bob', '--password', 'bob-Passw0rd']);
   authboxOk(['user', 'add', '--data', data.dir, '--username', 'dave', '--password', 'dave-Passw0rd']);
   alice = issueUserCert('alice', 'alice');
-  daemon = await startServe(data.dir, data.port, ['--radius', `127.0.0.1:${authPort}`]);
+  daemon = await startServe(data.dir, data.port, ['--radius', `127.0.0.1:${authPort}`, '--log-level', 'debug']);
 });
 
 afterAll(async () => {

@@ -75,7 +75,7 @@ beforeAll(async () => {
   alice = issueUserCert('alice', 'alice');
   carol = issueUserCert('carol', 'carol');
   authboxOk(['user', 'disable', '--data', data.dir, '--username', 'carol']);
-  daemon = await startServe(data.dir, data.port, ['--radius', `127.0.0.1:${authPort}`]);
+  daemon = await startServe(data.dir, data.port, ['--radius', `127.0.0.1:${authPort}`, '--log-level', 'debug']);
 });
 
 afterAll(async () => {

@@ -71,6 +71,7 @@ describe('loadConfig', () => {
       crl: { validitySeconds: 86_400, debounceMs: 300 },
       feed: { pollMs: 100 },
       radius: { auth: [{ host: '0.0.0.0', port: 1812 }], acct: [{ host: '0.0.0.0', port: 1813 }] },
+      logLevel: 'info',
     });
   });
 
@@ -80,6 +81,8 @@ describe('loadConfig', () => {
     expect(c.radius.auth).toEqual([{ host: '127.0.0.1', port: 11812 }, { host: '::1', port: 11812 }]);
     expect(c.radius.acct).toEqual([{ host: '127.0.0.1', port: 0 }]);
     expect(() => loadConfig(dir, {}, { radiusListen: 'nonsense' })).toThrow(/--radius must be ADDRESS:PORT/);
+    expect(loadConfig(dir, {}, { logLevel: 'debug' }).logLevel).toBe('debug');
+    expect(() => loadConfig(dir, {}, { logLevel: 'verbose' })).toThrow(/log level must be one of debug, info, warn, error/);
   });
 
   it('applies stored settings, and command-line overrides over them', () => {

@@ -1,7 +1,7 @@
 // MS-CHAPv2 over RADIUS without EAP (RFC 2548 §2.3, RFC 2759), in-process through the
 // engine against real users on a temp data folder: the RFC 2759 §9.2 exchange is accepted
 // with its exact authenticator response and the RFC 3079 §3.5.3 MPPE keys (hidden per RFC
-// 2548 §2.4.2), and every refusal carries MS-CHAP-Error 691. CHAP is refused with its reason.
+// 2548 §2.4.2), and every refusal carries MS-CHAP-Error 691. CHAP, for a user without --chap, is refused with its reason.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +17,7 @@ import {
   Attr, Code, MsAttr, MsMppeEncryptionPolicy, MsMppeEncryptionTypes, VENDOR_MICROSOFT, decodePacket, encodePacket,
   joinAttribute, unhideMsMppeKey, verifyResponseAuthenticator, verifyResponseMessageAuthenticator, type RadiusAttribute,
 } from '../../src/radius/codec/index.js';
-import { CHAP_REFUSED_REASON } from '../../src/radius/methods/chap.js';
+import { CHAP_NOT_ENABLED_REASON } from '../../src/radius/methods/chap.js';
 
 const by: Actor = { actor: 'test:unit', source: 'cli' };
 const SECRET = Buffer.from('mschap-shared-S3cret');
@@ -39,7 +39,9 @@ let tmp: string;
 let pki: Pki;
 const logged: Record<string, unknown>[] = [];
 const recordingLog: Logger = {
-  debug: () => {}, warn: () => {}, error: () => {},
+  warn: () => {}, error: () => {},
+  // Accepts are logged at debug, refusals at info: both are kept here.
+  debug: (o) => void logged.push(o as Record<string, unknown>),
   info: (o) => void logged.push(o as Record<string, unknown>),
   child: () => recordingLog,
 };
@@ -200,7 +202,7 @@ describe('MS-CHAPv2 over RADIUS (RFC 2548 §2.3), the RFC 2759 §9.2 exchange', 
 });
 
 describe('CHAP', () => {
-  it('is refused: authbox keeps no reversible password, and the log says so', async () => {
+  it('is refused for a user without --chap (no reversible password kept), and the log says so', async () => {
     const authenticator = randomBytes(16);
     const data = encodePacket({
       code: Code.AccessRequest, identifier: 4, authenticator, secret: SECRET,
@@ -209,7 +211,7 @@ describe('CHAP', () => {
     const { packet, decision } = await send(data);
     expect(packet.code).toBe(Code.AccessReject);
     expect(joinAttribute(packet.attributes, Attr.ReplyMessage)?.toString()).toBe(REJECT_MESSAGE);
-    expect(decision).toMatchObject({ outcome: 'reject', reason: CHAP_REFUSED_REASON, user: USER });
-    expect(CHAP_REFUSED_REASON).toBe('CHAP needs a reversible password, which authbox does not keep');
+    expect(decision).toMatchObject({ outcome: 'reject', reason: CHAP_NOT_ENABLED_REASON, user: USER });
+    expect(CHAP_NOT_ENABLED_REASON).toBe('CHAP needs a reversible password: enable it with `authbox user passwd --chap`');
   });
 });
