@@ -1,7 +1,8 @@
 // A private FreeRADIUS 3.2 instance for the benchmarks (see /work/shared/PEERS.md): a copy
 // of /etc/freeradius/3.0 in a scratch folder with raddbdir/logdir/run_dir pointed there,
-// no user/group switch, one virtual server on 127.0.0.1, our own clients.conf, users
-// file and EAP-TLS module; run in the foreground (`freeradius -f -d DIR`), stopped by PID.
+// no user/group switch, one virtual server on 127.0.0.1 plus the inner-tunnel server for
+// PEAP, our own clients.conf, users file and eap module (EAP-TLS, PEAP with MS-CHAPv2
+// inside); run in the foreground (`freeradius -f -d DIR`), stopped by PID.
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, sleep, startServer } from './common.mjs';
@@ -10,9 +11,11 @@ export const FREERADIUS_ETC = '/etc/freeradius/3.0';
 
 /**
  * Writes the configuration. users: [{ username, password }] (Cleartext-Password in the
- * files module); tls: { certChain, key, caFile } (PEM paths) for the eap module.
+ * files module); tls: { certChain, key, caFile } (PEM paths) for the eap module;
+ * maxSessions: the eap module's max_sessions (EAP conversations in flight; default
+ * ${max_requests}, 16384 in Debian's radiusd.conf).
  */
-export function configureFreeradius(dir, { port, secret, users, tls }) {
+export function configureFreeradius(dir, { port, secret, users, tls, maxSessions }) {
   mkdirSync(dir, { recursive: true });
   run('cp', ['-a', FREERADIUS_ETC, dir]);
   const raddb = join(dir, '3.0');
@@ -59,8 +62,29 @@ export function configureFreeradius(dir, { port, secret, users, tls }) {
 \t}
 }
 `);
+  // PEAP's phase 2 (EAP-MSCHAPv2) goes through this server: the users file gives the
+  // Cleartext-Password, mschap checks the MS-CHAPv2 response (mods-enabled/mschap as shipped).
+  writeFileSync(join(raddb, 'sites-enabled', 'inner-tunnel'), `server inner-tunnel {
+\tauthorize {
+\t\tfiles
+\t\tmschap
+\t\teap {
+\t\t\tok = return
+\t\t}
+\t}
+\tauthenticate {
+\t\tAuth-Type MS-CHAP {
+\t\t\tmschap
+\t\t}
+\t\teap
+\t}
+\tpost-auth {
+\t}
+}
+`);
 
-  // Only EAP-TLS (no PEAP/TTLS: they would need the inner-tunnel server removed above).
+  // EAP-TLS and PEAP (MS-CHAPv2 inside), nothing else. EAP-TLS is proposed first; a PEAP
+  // supplicant answers with a Nak naming PEAP (one extra round trip, as with authbox).
   // No TLS session cache: every eapol_test process makes a full handshake anyway.
   rmSync(join(raddb, 'mods-enabled', 'eap'));
   writeFileSync(join(raddb, 'mods-enabled', 'eap'), `eap {
@@ -68,7 +92,7 @@ export function configureFreeradius(dir, { port, secret, users, tls }) {
 \ttimer_expire = 60
 \tignore_unknown_eap_types = no
 \tcisco_accounting_username_bug = no
-\tmax_sessions = \${max_requests}
+\tmax_sessions = ${maxSessions ?? '${max_requests}'}
 \ttls-config tls-common {
 \t\tprivate_key_file = ${tls.key}
 \t\tcertificate_file = ${tls.certChain}
@@ -89,6 +113,16 @@ export function configureFreeradius(dir, { port, secret, users, tls }) {
 \t}
 \ttls {
 \t\ttls = tls-common
+\t}
+\tpeap {
+\t\ttls = tls-common
+\t\tdefault_eap_type = mschapv2
+\t\tcopy_request_to_tunnel = no
+\t\tuse_tunneled_reply = no
+\t\tvirtual_server = "inner-tunnel"
+\t}
+\tmschapv2 {
+\t\tsend_error = no
 \t}
 }
 `);
