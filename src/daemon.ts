@@ -12,7 +12,7 @@ import type { AuthboxConfig, ListenAddress } from './config/config.js';
 import { ChangeFeed } from './core/change-feed.js';
 import { NasTable } from './core/nas.js';
 import { PolicyEngine } from './core/policy.js';
-import { hashPassword, type UserRecord } from './core/users.js';
+import { hashPassword } from './core/users.js';
 import { AppError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
 import { createPublicServer, type PublicContent, type PublishedFile } from './http/public-server.js';
@@ -20,10 +20,8 @@ import { openPki, serverTlsCredentials } from './main.js';
 import { OcspResponder } from './ocsp/responder.js';
 import { RadiusAuthEngine, type RadiusStats } from './radius/auth.js';
 import { startRadiusServer, type RadiusListener, type RadiusServer } from './radius/server.js';
-import type { ClientCertDeps } from './radius/eap/client-cert.js';
-import { EapEngine } from './radius/eap/engine.js';
-import { innerAuthenticator, type InnerUsers } from './radius/eap/inner-auth.js';
-import { eapTlsContext } from './radius/eap/tls-context.js';
+import { EapWorkerPool, type EapHandler, type EapPoolStats } from './radius/eap/pool.js';
+import { eapEngine } from './eap-wiring.js';
 import { PapCache, withPapCache } from './radius/pap-cache.js';
 import { UserLookupCache, withUserLookupCache } from './radius/user-cache.js';
 import { AccountingRecorder } from './radius/accounting.js';
@@ -61,6 +59,8 @@ export interface DaemonOptions {
 export interface RadiusStatus {
   listeners: RadiusListener[];
   stats: RadiusStats;
+  /** EAP worker threads: how many, conversations in flight, rounds handled, restarts. */
+  eap?: EapPoolStats;
 }
 
 export function listen(server: Server, addr: ListenAddress, what: string): Promise<AddressInfo> {
@@ -115,7 +115,9 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
 
   // RADIUS: clients are held in memory (secrets unsealed once) and reloaded from the change
   // feed; users likewise (UserLookupCache), emptied on any user change.
-  let radius: { engine: RadiusAuthEngine; server: RadiusServer; decisions: DecisionLog; accounting: AccountingRecorder } | undefined;
+  let radius: {
+    engine: RadiusAuthEngine; server: RadiusServer; decisions: DecisionLog; accounting: AccountingRecorder; eapPool?: EapWorkerPool;
+  } | undefined;
   let nasTable: NasTable | undefined;
   feed.on('nas', () => nasTable?.replace(pki.nas.loadClients()));
   // PAP passwords that passed scrypt once are re-checked with an HMAC; any change to a user drops its entry.
@@ -125,6 +127,8 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
     userCache.clear();
     papCache.invalidate(Number(ref));
   });
+  // The EAP workers keep their own status index and users: they get the same events.
+  for (const kind of ['cert', 'user', 'ca']) feed.on(kind, (ref) => radius?.eapPool?.broadcast(kind, ref));
   const radiusUsers = withPapCache(withUserLookupCache(pki.users, userCache), papCache);
   // Authorization policies are held in memory, reloaded whole on any 'policy' change (a few rows).
   let policy: PolicyEngine | undefined;
@@ -136,7 +140,19 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
     const radiusLog = log.child({ component: 'radius' });
     // Unknown users are checked against this hash, so their refusal takes as long as a wrong password.
     const dummyPasswordHash = hashPassword(randomBytes(16).toString('hex'));
-    const eap = eapEngine(pki, status, radiusLog, radiusUsers, dummyPasswordHash);
+    // EAP runs on worker threads (every core for TLS handshakes), each with its own caches that
+    // follow the change feed; or, with radius.eapWorkers = 0, here beside the sockets.
+    let eapPool: EapWorkerPool | undefined;
+    let eap: EapHandler | undefined;
+    if (config.radius.eapWorkers > 0 && serverTlsCredentials(pki)) {
+      eapPool = await EapWorkerPool.start({
+        workers: config.radius.eapWorkers, script: new URL('./eap-worker.js', import.meta.url), log: radiusLog,
+        workerData: { config, ticketKeys: randomBytes(48), dummyPasswordHash },
+      });
+      eap = eapPool;
+    } else {
+      eap = eapEngine(pki, status, radiusLog, radiusUsers, dummyPasswordHash);
+    }
     // Decisions are written in batches (every 200 ms or 500 entries, one transaction each) so that no
     // authentication waits for a disk flush; accounting is committed before it is answered.
     const decisions = new DecisionLog({ storage: pki.authLog, log: radiusLog.child({ component: 'auth-log' }) });
@@ -150,15 +166,18 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
       server = await startRadiusServer(engine, config.radius, radiusLog);
     } catch (e) {
       decisions.close();
+      await eapPool?.close();
       throw e;
     }
     decisions.start();
-    radius = { engine, server, decisions, accounting };
+    radius = { engine, server, decisions, accounting, ...(eapPool ? { eapPool } : {}) };
     log.info({ listeners: server.listeners, clients: nasTable.size }, 'RADIUS listening');
     return server.listeners;
   };
   const radiusStatus = (): RadiusStatus | undefined =>
-    radius ? { listeners: radius.server.listeners, stats: radius.engine.stats } : options.radiusStatus?.();
+    radius ? {
+      listeners: radius.server.listeners, stats: radius.engine.stats, ...(radius.eapPool ? { eap: radius.eapPool.stats } : {}),
+    } : options.radiusStatus?.();
 
   feed.start();
   const refresher = setInterval(() => responder.refresh(), 60_000);
@@ -181,7 +200,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
         certificates: status.counts(),
         ocsp: responder.stats,
         crls: authority.cas().map((c) => ({ ca: c.record.name, number: store.crlInfo(c.record.id)?.number ?? null })),
-        ...(r ? { radius: r.stats } : {}),
+        ...(r ? { radius: { ...r.stats, ...(r.eap ? { eap: r.eap } : {}) } } : {}),
       };
     },
   };
@@ -233,6 +252,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
     close: async () => {
       process.off('SIGUSR2', pollNow);
       await radius?.server.close();
+      await radius?.eapPool?.close();
       radius?.accounting.flush();
       radius?.decisions.close();
       feed.stop();
@@ -278,48 +298,3 @@ export function nudgeDaemon(dataDir: string): void {
   }
 }
 
-/** EAP-TLS with authbox's own server certificate; certificate status from memory, owners from the store. */
-/** PEAP and EAP-TTLS check inner passwords against `users` (the PAP cache in front). */
-function eapEngine(
-  pki: ReturnType<typeof openPki>, status: CertStatusIndex, log: Logger, users: InnerUsers<UserRecord>, dummyPasswordHash: string,
-): EapEngine | undefined {
-  const creds = serverTlsCredentials(pki);
-  if (!creds) {
-    log.warn({}, 'no server TLS certificate: EAP-TLS is not available');
-    return undefined;
-  }
-  const tlsCreds = { certDer: creds.certDer, key: pki.vault.load(creds.keyId), chain: pki.authority.chain() };
-  // Held for the life of the process: its ticket keys seal the tickets returning clients resume with.
-  const context = eapTlsContext(tlsCreds);
-  const withoutResumption = eapTlsContext(tlsCreds, { resumable: false });
-  return new EapEngine({
-    inner: innerAuthenticator(users, dummyPasswordHash),
-    tls: () => context,
-    tlsWithoutResumption: () => withoutResumption,
-    log: log.child({ method: 'eap' }),
-    certificates: eapCertificateSource(pki, status, users, Date.now),
-  });
-}
-
-/**
- * What the EAP-TLS certificate check reads: authbox's CAs, the in-memory status index,
- * the issued certificate's record, and the owner through the same users the RADIUS path
- * uses (held in memory by the daemon).
- */
-export function eapCertificateSource(
-  pki: ReturnType<typeof openPki>, status: CertStatusIndex, users: Pick<InnerUsers<UserRecord>, 'find'>, now: () => number,
-): ClientCertDeps {
-  return {
-    cas: () => pki.authority.cas().map((c) => ({ id: c.record.id, certDer: c.record.certDer })),
-    status: (caId, serial) => status.get(caId, serial),
-    record: (serial) => {
-      try {
-        return pki.authority.find(serial);
-      } catch {
-        return undefined;
-      }
-    },
-    user: (username) => users.find(username),
-    now,
-  };
-}

@@ -2,6 +2,7 @@
 // frozen, and handed to each module as its own slice. The only module that reads the
 // environment.
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseKeyType, type KeyType } from '../ca/keys.js';
 import { AppError } from '../core/errors.js';
@@ -24,7 +25,12 @@ export interface AuthboxConfig {
   readonly crl: { readonly validitySeconds: number; readonly debounceMs: number };
   readonly feed: { readonly pollMs: number };
   /** UDP listeners: authentication (1812) and accounting (1813), each one or more addresses. */
-  readonly radius: { readonly auth: readonly ListenAddress[]; readonly acct: readonly ListenAddress[] };
+  readonly radius: {
+    readonly auth: readonly ListenAddress[];
+    readonly acct: readonly ListenAddress[];
+    /** EAP worker threads (TLS handshakes on every core); 0 runs EAP in the thread that holds the sockets. */
+    readonly eapWorkers: number;
+  };
   /** The least level written to stdout; accepted authentications are logged at debug. */
   readonly logLevel: LogLevel;
 }
@@ -40,7 +46,7 @@ export interface StoredSettings {
   http?: Partial<AuthboxConfig['http']> & { listen?: string };
   ocsp?: Partial<AuthboxConfig['ocsp']>;
   crl?: Partial<AuthboxConfig['crl']>;
-  radius?: { listen?: string; accountingListen?: string };
+  radius?: { listen?: string; accountingListen?: string; eapWorkers?: number };
   log?: { level?: string };
 }
 
@@ -87,6 +93,7 @@ export interface Overrides {
   radiusListen?: string;
   radiusAcctListen?: string;
   logLevel?: string;
+  eapWorkers?: number;
 }
 
 export function loadConfig(dataDir: string, env: NodeJS.ProcessEnv = process.env, overrides: Overrides = {}): AuthboxConfig {
@@ -129,10 +136,19 @@ export function loadConfig(dataDir: string, env: NodeJS.ProcessEnv = process.env
     radius: {
       auth: parseListenList(overrides.radiusListen ?? stored.radius?.listen ?? '0.0.0.0:1812', '--radius'),
       acct: parseListenList(overrides.radiusAcctListen ?? stored.radius?.accountingListen ?? '0.0.0.0:1813', '--radius-acct'),
+      eapWorkers: eapWorkers(overrides.eapWorkers ?? stored.radius?.eapWorkers),
     },
     logLevel: parseLogLevel(overrides.logLevel ?? stored.log?.level ?? 'info'),
   };
   return deepFreeze(config);
+}
+
+/** One EAP worker per core by default (at most 8); 0 to 64 when set. */
+export const DEFAULT_EAP_WORKERS = Math.min(8, Math.max(1, availableParallelism()));
+function eapWorkers(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_EAP_WORKERS;
+  if (!Number.isInteger(value) || value < 0 || value > 64) throw new AppError('BAD_INPUT', 'radius.eapWorkers must be a whole number from 0 to 64');
+  return value;
 }
 
 function parseLogLevel(value: string): LogLevel {

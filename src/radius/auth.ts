@@ -9,7 +9,7 @@ import {
   verifyDecodedRequestMessageAuthenticator, type RadiusAttribute, type RadiusDecodeReason, type RadiusPacket,
 } from './codec/index.js';
 import { ReplyCache } from './reply-cache.js';
-import type { EapEngine } from './eap/engine.js';
+import type { EapHandler } from './eap/pool.js';
 import { decidePasswordlessMethod, type MethodDecision } from './methods/index.js';
 import { isMschapv2Request } from './methods/mschapv2.js';
 import { METHOD_NOT_ALLOWED, type AuthMethod } from '../core/policy.js';
@@ -88,7 +88,7 @@ export interface AuthEngineOptions {
   /** Unknown sources are logged at most once per this interval per address. */
   unknownClientLogIntervalMs?: number;
   /** EAP (EAP-TLS); without it, EAP requests are rejected. */
-  eap?: EapEngine;
+  eap?: EapHandler;
   /** Authorization (methods per client kind, reply attributes per group); without it, every method is allowed and accepts carry no policy attributes. */
   policy?: AccessPolicy;
   /** Stores accounting before it is answered; without it, accounting is acknowledged and not kept. */

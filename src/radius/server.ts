@@ -20,6 +20,8 @@ export interface RadiusServer {
   close(): Promise<void>;
 }
 
+const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+
 /** Binds one socket; a taken port or a missing address is one clear LISTEN_FAILED. */
 function bind(addr: ListenAddress, what: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -64,6 +66,13 @@ export async function startRadiusServer(
       const listener: RadiusListener = {
         service, address: bound.address, port: bound.port, family: bound.family === 'IPv6' ? 'IPv6' : 'IPv4', status: 'up',
       };
+      // A burst (an access point rebooting, a roaming wave) must wait in the kernel, not be dropped
+      // while the thread is busy: ask for 4 MiB (Linux caps it at net.core.rmem_max).
+      try {
+        socket.setRecvBufferSize(RECEIVE_BUFFER_BYTES);
+      } catch (e) {
+        log.warn({ service, err: (e as Error).message }, 'cannot enlarge the UDP receive buffer');
+      }
       sockets.push({ socket, listener });
       socket.on('message', (data, rinfo) => {
         void engine.handle({ data, address: rinfo.address, port: rinfo.port }, service).then((reply) => {

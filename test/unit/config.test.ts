@@ -2,11 +2,12 @@
 // frozen; the master key path (env, systemd credential, data folder) and its file checks.
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/core/errors.js';
 import {
+  DEFAULT_EAP_WORKERS,
   CONFIG_FILE, MASTER_KEY_CREDENTIAL, loadConfig, masterKeyPath, parseListen, readMasterKey,
 } from '../../src/config/config.js';
 import { codeOf } from '../helpers/unit.js';
@@ -70,7 +71,7 @@ describe('loadConfig', () => {
       ocsp: { validitySeconds: 3600, cacheMaxAgeSeconds: 60, cacheEntries: 200_000 },
       crl: { validitySeconds: 86_400, debounceMs: 300 },
       feed: { pollMs: 100 },
-      radius: { auth: [{ host: '0.0.0.0', port: 1812 }], acct: [{ host: '0.0.0.0', port: 1813 }] },
+      radius: { auth: [{ host: '0.0.0.0', port: 1812 }], acct: [{ host: '0.0.0.0', port: 1813 }], eapWorkers: DEFAULT_EAP_WORKERS },
       logLevel: 'info',
     });
   });
@@ -82,6 +83,9 @@ describe('loadConfig', () => {
     expect(c.radius.acct).toEqual([{ host: '127.0.0.1', port: 0 }]);
     expect(() => loadConfig(dir, {}, { radiusListen: 'nonsense' })).toThrow(/--radius must be ADDRESS:PORT/);
     expect(loadConfig(dir, {}, { logLevel: 'debug' }).logLevel).toBe('debug');
+    expect(DEFAULT_EAP_WORKERS).toBe(Math.min(8, availableParallelism()));
+    expect(loadConfig(dir, {}, { eapWorkers: 0 }).radius.eapWorkers).toBe(0);
+    expect(() => loadConfig(dir, {}, { eapWorkers: 65 })).toThrow(/radius.eapWorkers must be a whole number from 0 to 64/);
     expect(() => loadConfig(dir, {}, { logLevel: 'verbose' })).toThrow(/log level must be one of debug, info, warn, error/);
   });
 

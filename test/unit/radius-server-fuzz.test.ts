@@ -17,7 +17,7 @@ import type { Actor } from '../../src/ca/storage.js';
 import { parseCidr } from '../../src/core/cidr.js';
 import type { Logger } from '../../src/core/logger.js';
 import { NasTable, type NasClient } from '../../src/core/nas.js';
-import { eapCertificateSource } from '../../src/daemon.js';
+import { eapCertificateSource } from '../../src/eap-wiring.js';
 import { initDataDir, openPkiAt, serverTlsCredentials, type Pki } from '../../src/main.js';
 import { RadiusAuthEngine, type RadiusService } from '../../src/radius/auth.js';
 import {

@@ -18,6 +18,7 @@ export const serveCommand: CommandSpec = {
     'http-workers': { type: 'string', arg: 'N', help: 'processes serving HTTP; 1 serves it in the main process (default 2)' },
     radius: { type: 'string', arg: 'ADDR:PORT', help: 'RADIUS authentication over UDP, several separated by commas, e.g. 0.0.0.0:1812,[::]:1812 (default 0.0.0.0:1812)' },
     'radius-acct': { type: 'string', arg: 'ADDR:PORT', help: 'RADIUS accounting over UDP (default 0.0.0.0:1813)' },
+    'eap-workers': { type: 'string', arg: 'N', help: 'threads running EAP (TLS handshakes); 0 runs EAP beside the RADIUS sockets (default: one per core, at most 8)' },
     'log-level': { type: 'string', arg: 'LEVEL', help: 'debug, info, warn or error (default info; accepted authentications are logged at debug, every decision is kept in `authbox log auth`)' },
   },
   async run(values, io) {
@@ -27,6 +28,7 @@ export const serveCommand: CommandSpec = {
       ...(str(values, 'radius') ? { radiusListen: str(values, 'radius')! } : {}),
       ...(str(values, 'radius-acct') ? { radiusAcctListen: str(values, 'radius-acct')! } : {}),
       ...(str(values, 'log-level') ? { logLevel: str(values, 'log-level')! } : {}),
+      ...(intOption(values, 'eap-workers') !== undefined ? { eapWorkers: intOption(values, 'eap-workers')! } : {}),
     });
     const log = jsonLogger((line) => process.stdout.write(line), config.logLevel);
     if (isHttpWorker()) return runHttpWorker(config, log);

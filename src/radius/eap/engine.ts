@@ -67,7 +67,7 @@ export interface EapEngineOptions {
   certificates: ClientCertDeps;
   log: Logger;
   now?: () => number;
-  sessions?: { maxSessions?: number; maxAgeMs?: number };
+  sessions?: { maxSessions?: number; maxAgeMs?: number; stateTag?: number };
   /** Password checks for the methods inside PEAP and EAP-TTLS (innerAuthenticator); without it only EAP-TLS runs. */
   inner?: InnerAuthenticator;
   /** TLS 1.2 session ids kept for resumption (TLS 1.3 tickets are sealed by the shared context). */

@@ -11,7 +11,16 @@ export interface SessionTableOptions {
   now?: () => number;
   /** Called for every session removed, so that its TLS connection is torn down. */
   dispose?: (value: unknown) => void;
+  /**
+   * The first octet of every State this table makes (0-255): which EAP worker thread owns
+   * the conversation, so that the thread holding the sockets can route the next round to it.
+   */
+  stateTag?: number;
 }
+
+/** The worker tag of a State made by a tagged table, or undefined for a State of another shape. */
+export const stateTagOf = (state: Buffer | undefined): number | undefined =>
+  state && state.length === STATE_LENGTH ? state[0] : undefined;
 
 interface Entry<T> {
   value: T;
@@ -24,12 +33,17 @@ export class EapSessionTable<T> {
   private readonly maxAge: number;
   private readonly now: () => number;
   private readonly dispose: (value: T) => void;
+  private readonly stateTag: number | undefined;
 
   constructor(options: SessionTableOptions = {}) {
     this.max = options.maxSessions ?? 10_000;
     this.maxAge = options.maxAgeMs ?? 60_000;
     this.now = options.now ?? Date.now;
     this.dispose = (options.dispose as ((value: T) => void) | undefined) ?? (() => {});
+    if (options.stateTag !== undefined && !(Number.isInteger(options.stateTag) && options.stateTag >= 0 && options.stateTag <= 255)) {
+      throw new RangeError('stateTag must be an octet');
+    }
+    this.stateTag = options.stateTag;
   }
 
   get size(): number {
@@ -40,7 +54,9 @@ export class EapSessionTable<T> {
   create(value: T): Buffer | undefined {
     this.reclaim();
     if (this.map.size >= this.max) return undefined;
+    // 128 random bits, or 120 behind the worker's tag: either way not guessable.
     const state = randomBytes(STATE_LENGTH);
+    if (this.stateTag !== undefined) state[0] = this.stateTag;
     this.map.set(state.toString('hex'), { value, createdAt: this.now() });
     return state;
   }

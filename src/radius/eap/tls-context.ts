@@ -23,12 +23,17 @@ export interface EapTlsContextOptions {
    * tunnel, RFC 5281 §10.1, and authbox keeps nothing to vouch for the user without it).
    */
   resumable?: boolean;
+  /**
+   * 48 octets that seal session tickets, shared by every EAP worker thread so that a client
+   * resumes whichever thread its next conversation lands on; random per context without it.
+   */
+  ticketKeys?: Buffer;
 }
 
 /**
- * One context per daemon process: its ticket keys (random, from createSecureContext) seal
- * the TLS 1.3 tickets and any TLS 1.2 ticket, so a returning client resumes only with the
- * process that issued its ticket.
+ * One context per daemon process (or per EAP worker thread, all with the same ticket keys):
+ * its ticket keys seal the TLS 1.3 tickets and any TLS 1.2 ticket, so a returning client
+ * resumes only with a process that holds those keys.
  */
 export function eapTlsContext(creds: EapTlsCredentials, options: EapTlsContextOptions = {}): SecureContext {
   const resumable = options.resumable ?? true;
@@ -46,6 +51,6 @@ export function eapTlsContext(creds: EapTlsCredentials, options: EapTlsContextOp
     sessionTimeout: TLS_SESSION_LIFETIME_SECONDS,
     // Without tickets, OpenSSL's TLS 1.3 tickets are stateful: with no server-side store
     // (Node keeps none) a client offering one gets a full handshake.
-    ...(resumable ? {} : { secureOptions: constants.SSL_OP_NO_TICKET }),
+    ...(resumable ? (options.ticketKeys ? { ticketKeys: options.ticketKeys } : {}) : { secureOptions: constants.SSL_OP_NO_TICKET }),
   });
 }

@@ -1,0 +1,68 @@
+// The EAP engine as the daemon runs it, wired from the PKI: used by the daemon itself (one
+// engine in the main thread) and by every EAP worker thread (src/eap-worker.ts).
+import type { CertStatusIndex } from './ca/cert-status.js';
+import type { Logger } from './core/logger.js';
+import type { UserRecord } from './core/users.js';
+import { serverTlsCredentials, type openPki } from './main.js';
+import type { ClientCertDeps } from './radius/eap/client-cert.js';
+import { EapEngine } from './radius/eap/engine.js';
+import { innerAuthenticator, type InnerUsers } from './radius/eap/inner-auth.js';
+import { eapTlsContext } from './radius/eap/tls-context.js';
+
+export interface EapWiringOptions {
+  /** The worker's index, put in front of every State it makes (sessions.ts stateTag). */
+  stateTag?: number;
+  /** Ticket keys shared by every worker, so that a client resumes on any of them. */
+  ticketKeys?: Buffer;
+}
+
+/**
+ * EAP-TLS with authbox's own server certificate; certificate status from memory, owners
+ * from the store. PEAP and EAP-TTLS check inner passwords against `users` (the PAP cache
+ * in front). Undefined when authbox has no server certificate.
+ */
+export function eapEngine(
+  pki: ReturnType<typeof openPki>, status: CertStatusIndex, log: Logger, users: InnerUsers<UserRecord>, dummyPasswordHash: string,
+  options: EapWiringOptions = {},
+): EapEngine | undefined {
+  const creds = serverTlsCredentials(pki);
+  if (!creds) {
+    log.warn({}, 'no server TLS certificate: EAP-TLS is not available');
+    return undefined;
+  }
+  const tlsCreds = { certDer: creds.certDer, key: pki.vault.load(creds.keyId), chain: pki.authority.chain() };
+  // Held for the life of the engine: its ticket keys seal the tickets returning clients resume with.
+  const context = eapTlsContext(tlsCreds, options.ticketKeys ? { ticketKeys: options.ticketKeys } : {});
+  const withoutResumption = eapTlsContext(tlsCreds, { resumable: false });
+  return new EapEngine({
+    inner: innerAuthenticator(users, dummyPasswordHash),
+    tls: () => context,
+    tlsWithoutResumption: () => withoutResumption,
+    log: log.child({ method: 'eap' }),
+    certificates: eapCertificateSource(pki, status, users, Date.now),
+    ...(options.stateTag !== undefined ? { sessions: { stateTag: options.stateTag } } : {}),
+  });
+}
+
+/**
+ * What the EAP-TLS certificate check reads: authbox's CAs, the in-memory status index,
+ * the issued certificate's record, and the owner through the same users the RADIUS path
+ * uses (held in memory by the daemon).
+ */
+export function eapCertificateSource(
+  pki: ReturnType<typeof openPki>, status: CertStatusIndex, users: Pick<InnerUsers<UserRecord>, 'find'>, now: () => number,
+): ClientCertDeps {
+  return {
+    cas: () => pki.authority.cas().map((c) => ({ id: c.record.id, certDer: c.record.certDer })),
+    status: (caId, serial) => status.get(caId, serial),
+    record: (serial) => {
+      try {
+        return pki.authority.find(serial);
+      } catch {
+        return undefined;
+      }
+    },
+    user: (username) => users.find(username),
+    now,
+  };
+}

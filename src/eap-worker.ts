@@ -1,0 +1,68 @@
+// One EAP worker thread (radius/eap/pool.ts): its own database connection, certificate
+// status index, users and EAP engine; EAP rounds in, results out. Its caches follow the
+// change events the daemon's feed passes on, so a revocation or a disabled account is
+// refused here as soon as the daemon sees it.
+import { parentPort, workerData } from 'node:worker_threads';
+import { CertStatusIndex } from './ca/cert-status.js';
+import type { AuthboxConfig } from './config/config.js';
+import { jsonLogger } from './core/logger.js';
+import { eapEngine } from './eap-wiring.js';
+import { openPki } from './main.js';
+import { PapCache, withPapCache } from './radius/pap-cache.js';
+import { UserLookupCache, withUserLookupCache } from './radius/user-cache.js';
+import { asBuffer, reviveAttributes, type FromWorker, type ToWorker } from './radius/eap/pool.js';
+import type { EapMethodFilter } from './radius/eap/engine.js';
+
+export interface EapWorkerData {
+  config: AuthboxConfig;
+  index: number;
+  ticketKeys: Uint8Array;
+  dummyPasswordHash: string;
+}
+
+const port = parentPort;
+if (!port) throw new Error('eap-worker.js runs as a worker thread of `authbox serve`');
+const data = workerData as EapWorkerData;
+const post = (m: FromWorker): void => port.postMessage(m);
+
+try {
+  const { config, index } = data;
+  const log = jsonLogger((line) => process.stdout.write(line), config.logLevel, { component: 'radius', eapWorker: index });
+  const pki = openPki(config);
+  const status = new CertStatusIndex(pki.store);
+  const papCache = new PapCache({ verify: (user, password) => pki.users.verifyPassword(user, password) });
+  const userCache = new UserLookupCache((username) => pki.users.find(username));
+  const users = withPapCache(withUserLookupCache(pki.users, userCache), papCache);
+  const engine = eapEngine(pki, status, log, users, data.dummyPasswordHash, { stateTag: index, ticketKeys: asBuffer(data.ticketKeys) });
+  if (!engine) throw new Error('no server TLS certificate: EAP is not available');
+
+  const onChange = (kind: string, ref: string): void => {
+    if (kind === 'cert') status.refresh(ref);
+    else if (kind === 'user') {
+      userCache.clear();
+      papCache.invalidate(Number(ref));
+    } else if (kind === 'ca') pki.authority.reload();
+  };
+
+  port.on('message', (m: ToWorker) => {
+    if (m.type === 'change') {
+      onChange(m.kind, m.ref);
+      return;
+    }
+    if (m.type === 'close') {
+      engine.close();
+      pki.close();
+      port.close();
+      return;
+    }
+    const allowed: EapMethodFilter | undefined = m.allowed && ((method) => m.allowed!.includes(method));
+    const packet = { code: 1 as const, identifier: 0, authenticator: asBuffer(m.authenticator), attributes: reviveAttributes(m.attributes) };
+    engine.handle(packet, asBuffer(m.eapMessage), asBuffer(m.secret), allowed).then(
+      (result) => post({ type: 'result', id: m.id, result, sessions: engine.activeSessions }),
+      (e: unknown) => post({ type: 'error', id: m.id, error: (e as Error)?.message ?? String(e), sessions: engine.activeSessions }),
+    );
+  });
+  post({ type: 'ready' });
+} catch (e) {
+  post({ type: 'failed', error: (e as Error)?.message ?? String(e) });
+}
