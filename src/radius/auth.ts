@@ -205,14 +205,16 @@ export class RadiusAuthEngine {
     const decision: Promise<MethodDecision> = this.refuseMethod(packet, client, method, password)
       ?? (password ? undefined : decidePasswordlessMethod(packet, client.secret, this.deps)) ?? this.decide(packet, password);
     return decision.then((d) => this.authorize(d, client, method)).then(({ outcome, reason, username, attributes = [], group }) => {
+      // Encoded first: a reply that cannot be sent (too long) is silence, not a decision.
+      const bytes = this.reply(packet, client, outcome === 'accept' ? Code.AccessAccept : Code.AccessReject,
+        outcome === 'accept' ? attributes : [...attributes, { type: Attr.ReplyMessage, value: Buffer.from(REJECT_MESSAGE) }]);
       if (outcome === 'accept') this.stats.accepts++;
       else this.stats.rejects++;
       const chap = packet.attributes.some((a) => a.vendor === undefined && a.type === Attr.ChapPassword);
       this.recordDecision(packet, client, d.address, {
         outcome, method: method ?? (chap ? 'chap' : undefined), username, reason, details: group !== undefined ? { policy: group } : undefined,
       });
-      return this.reply(packet, client, outcome === 'accept' ? Code.AccessAccept : Code.AccessReject,
-        outcome === 'accept' ? attributes : [...attributes, { type: Attr.ReplyMessage, value: Buffer.from(REJECT_MESSAGE) }]);
+      return bytes;
     });
   }
 
@@ -221,6 +223,8 @@ export class RadiusAuthEngine {
     const refused = this.refuseEap(client, eapMessage);
     const round: Promise<AuthorizedEapResult> = refused ? Promise.resolve(refused) : this.deps.eap!.handle(packet, eapMessage, client.secret, this.eapMethodFilter(client));
     return round.then((res) => this.authorizeEap(res, client)).then((r) => {
+      const attributes = r.outcome === 'reject' ? [...r.attributes, { type: Attr.ReplyMessage, value: Buffer.from(REJECT_MESSAGE) }] : r.attributes;
+      const bytes = this.reply(packet, client, r.code, attributes);
       if (r.outcome) {
         this.stats.requests++;
         if (r.outcome === 'accept') this.stats.accepts++;
@@ -228,8 +232,7 @@ export class RadiusAuthEngine {
         const { method, ...details } = r.details ?? {};
         this.recordDecision(packet, client, address, { outcome: r.outcome, method, username: r.identity, reason: r.reason, details });
       }
-      const attributes = r.outcome === 'reject' ? [...r.attributes, { type: Attr.ReplyMessage, value: Buffer.from(REJECT_MESSAGE) }] : r.attributes;
-      return this.reply(packet, client, r.code, attributes);
+      return bytes;
     });
   }
 

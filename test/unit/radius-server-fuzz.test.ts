@@ -497,7 +497,10 @@ describe('RADIUS server fuzz (in-process RadiusAuthEngine with EAP)', () => {
   // (MS-CHAP-Error and Reply-Message added, the Proxy-State echoed) cannot fit in one packet.
   // The engine stays silent and counts it as replyTooLong, not as an internal error.
   it('stays silent, without a throw, when the reply to a signed request cannot fit in 4096 octets', async () => {
-    const engine = new RadiusAuthEngine({ clients: new NasTable(CLIENTS), users: pki.users, dummyPasswordHash: 'none', log: quietLog });
+    const recorded: unknown[] = [];
+    const engine = new RadiusAuthEngine({
+      clients: new NasTable(CLIENTS), users: pki.users, dummyPasswordHash: 'none', log: quietLog, decisions: { record: (d) => void recorded.push(d) },
+    });
     const attrs: RadiusAttribute[] = [
       { type: Attr.UserName, value: Buffer.from(USER) },
       { vendor: VENDOR_MICROSOFT, type: MsAttr.ChapChallenge, value: AUTH_CHALLENGE },
@@ -513,5 +516,8 @@ describe('RADIUS server fuzz (in-process RadiusAuthEngine with EAP)', () => {
     const reply = await engine.handle({ data, address: '192.0.2.10', port: 1 }, 'auth');
     expect(reply).toBeUndefined();
     expect(engine.stats.dropped).toMatchObject({ replyTooLong: 1, internalError: 0 });
+    // Nothing was sent, so nothing was decided: no refusal counted or logged.
+    expect(engine.stats).toMatchObject({ accepts: 0, rejects: 0 });
+    expect(recorded).toEqual([]);
   });
 });
