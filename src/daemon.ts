@@ -23,6 +23,8 @@ import { startRadiusServer, type RadiusListener, type RadiusServer } from './rad
 import { EapWorkerPool, type EapHandler, type EapPoolStats } from './radius/eap/pool.js';
 import { eapEngine } from './eap-wiring.js';
 import { PapCache, withPapCache } from './radius/pap-cache.js';
+import { DeviceIndex } from './core/devices.js';
+import { withDevices } from './radius/mab.js';
 import { UserLookupCache, withUserLookupCache } from './radius/user-cache.js';
 import { AccountingRecorder } from './radius/accounting.js';
 import { DecisionLog } from './core/auth-log.js';
@@ -130,6 +132,10 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
   // The EAP workers keep their own status index and users: they get the same events.
   for (const kind of ['cert', 'user', 'ca']) feed.on(kind, (ref) => radius?.eapPool?.broadcast(kind, ref));
   const radiusUsers = withPapCache(withUserLookupCache(pki.users, userCache), papCache);
+  // Registered devices for MAB, in memory, reloaded whole on any 'device' change. Only the
+  // outer RADIUS path sees them: inside PEAP/TTLS a MAC is never a password.
+  const devices = new DeviceIndex(pki.devices.list());
+  feed.on('device', () => devices.replace(pki.devices.list()));
   // Authorization policies are held in memory, reloaded whole on any 'policy' change (a few rows).
   let policy: PolicyEngine | undefined;
   feed.on('policy', () => policy?.replace(pki.policy.load()));
@@ -159,7 +165,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
     const accounting = new AccountingRecorder(pki.accounting);
     const engine = new RadiusAuthEngine({
       ...(eap ? { eap } : {}), accounting, decisions,
-      clients: nasTable, policy, users: radiusUsers, dummyPasswordHash, log: radiusLog,
+      clients: nasTable, policy, users: withDevices(radiusUsers, devices), dummyPasswordHash, log: radiusLog,
     });
     let server: RadiusServer;
     try {

@@ -4,7 +4,7 @@ import type { CertStatusIndex } from './ca/cert-status.js';
 import type { Logger } from './core/logger.js';
 import type { UserRecord } from './core/users.js';
 import { serverTlsCredentials, type openPki } from './main.js';
-import type { ClientCertDeps } from './radius/eap/client-cert.js';
+import { withDeviceCertificates, type ClientCertDeps } from './radius/eap/client-cert.js';
 import { EapEngine } from './radius/eap/engine.js';
 import { innerAuthenticator, type InnerUsers } from './radius/eap/inner-auth.js';
 import { eapTlsContext } from './radius/eap/tls-context.js';
@@ -39,7 +39,7 @@ export function eapEngine(
     tls: () => context,
     tlsWithoutResumption: () => withoutResumption,
     log: log.child({ method: 'eap' }),
-    certificates: eapCertificateSource(pki, status, users, Date.now),
+    certificates: withDeviceCertificates(eapCertificateSource(pki, status, users, Date.now), pki.devices),
     ...(options.stateTag !== undefined ? { sessions: { stateTag: options.stateTag } } : {}),
   });
 }

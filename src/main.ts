@@ -11,6 +11,7 @@ import type { Actor } from './ca/storage.js';
 import {
   CONFIG_FILE, DATABASE_FILE, MASTER_KEY_FILE, loadConfig, readMasterKey, type AuthboxConfig, type StoredSettings,
 } from './config/config.js';
+import { DeviceService } from './core/devices.js';
 import { AppError } from './core/errors.js';
 import { NasService } from './core/nas.js';
 import { PolicyService } from './core/policy.js';
@@ -22,6 +23,7 @@ import { SqlitePolicyStore } from './store/policy-store.js';
 import { SqliteUserStore } from './store/users-store.js';
 import { SqliteAccountingStore } from './store/accounting-store.js';
 import { SqliteAuthLogStore } from './store/auth-log-store.js';
+import { SqliteDeviceStore } from './store/devices-store.js';
 
 export { startDaemon } from './daemon.js';
 
@@ -35,6 +37,8 @@ export interface Pki {
   users: UserService;
   nas: NasService;
   policy: PolicyService;
+  /** Registered devices (MAB, device certificates). */
+  devices: DeviceService;
   /** RADIUS accounting sessions. */
   accounting: SqliteAccountingStore;
   /** The authentication decision log. */
@@ -56,8 +60,9 @@ export function openPki(config: AuthboxConfig, clock: () => Date = () => new Dat
   const policy = new PolicyService({ storage: new SqlitePolicyStore(db) });
   const accounting = new SqliteAccountingStore(db);
   const authLog = new SqliteAuthLogStore(db);
+  const devices = new DeviceService({ storage: new SqliteDeviceStore(db), users, clock });
   return {
-    config, db, store, settings: new SettingsStore(db), vault, authority, users, nas, policy, accounting, authLog, close: () => db.close(),
+    config, db, store, settings: new SettingsStore(db), vault, authority, users, nas, policy, accounting, authLog, devices, close: () => db.close(),
   };
 }
 

@@ -7,7 +7,13 @@ import { caCertCommand } from './commands/ca.js';
 import {
   certIssueCommand, certListCommand, certRevokeCommand, certShowCommand, certSignBatchCommand, certSignCommand, certUnholdCommand,
 } from './commands/cert.js';
+import {
+  deviceAddCommand, deviceDisableCommand, deviceEnableCommand, deviceListCommand, deviceRemoveCommand, deviceShowCommand,
+} from './commands/device.js';
 import { initCommand } from './commands/init.js';
+import {
+  ldapAddCommand, ldapListCommand, ldapRemoveCommand, ldapRunsCommand, ldapSyncCommand, ldapTestCommand,
+} from './commands/ldap.js';
 import { logAcctCommand, logAuthCommand } from './commands/log.js';
 import { nasAddCommand, nasListCommand, nasRemoveCommand } from './commands/nas.js';
 import { policyMethodsCommand, policyRemoveCommand, policySetCommand, policyShowCommand } from './commands/policy.js';
@@ -21,6 +27,8 @@ const COMMANDS: readonly CommandSpec[] = [
   certIssueCommand, certSignCommand, certSignBatchCommand, certRevokeCommand, certUnholdCommand, certListCommand, certShowCommand,
   userAddCommand, userPasswdCommand, userDisableCommand, userEnableCommand, userListCommand,
   nasAddCommand, nasListCommand, nasRemoveCommand,
+  ldapAddCommand, ldapListCommand, ldapTestCommand, ldapSyncCommand, ldapRunsCommand, ldapRemoveCommand,
+  deviceAddCommand, deviceListCommand, deviceShowCommand, deviceRemoveCommand, deviceDisableCommand, deviceEnableCommand,
   policySetCommand, policyShowCommand, policyRemoveCommand, policyMethodsCommand,
   logAuthCommand, logAcctCommand,
 ];

@@ -31,6 +31,9 @@ export type ErrorCode =
   | 'NAS_NOT_FOUND'
   | 'POLICY_INVALID'
   | 'POLICY_NOT_FOUND'
+  | 'DEVICE_INVALID'
+  | 'DEVICE_EXISTS'
+  | 'DEVICE_NOT_FOUND'
   | 'LISTEN_FAILED'
   | 'OCSP_MALFORMED'
   | 'INTERNAL';

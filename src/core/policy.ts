@@ -13,7 +13,8 @@ import { AppError } from './errors.js';
 import { NAS_KINDS, type NasKind } from './nas.js';
 import { validateGroupName } from './users.js';
 
-export const AUTH_METHODS = ['pap', 'mschapv2', 'eap-tls', 'peap', 'ttls'] as const;
+/** 'mab': MAC authentication bypass for registered devices (radius/mab.ts). */
+export const AUTH_METHODS = ['pap', 'chap', 'mschapv2', 'eap-tls', 'peap', 'ttls', 'mab'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 
 /** RFC 3580 §3.31 / IEEE 802.1Q: VLAN IDs 0 and 4095 are reserved. */

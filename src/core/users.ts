@@ -1,7 +1,8 @@
 // Local users: the rules for names and passwords, and the two forms a password is kept
 // in. PAP checks a slow hash (scrypt); MS-CHAPv2 needs the NT hash itself (RFC 2759
 // §8.3), so that is kept too, sealed with the master key and the user id as AAD, so a
-// copy of the database alone reveals neither.
+// copy of the database alone reveals neither. CHAP (RFC 1994 §4.1) needs the password
+// itself: it is kept, sealed the same way, only for a user added or changed with --chap.
 import { randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 import type { Actor } from './actor.js';
 import { seal as sealKey, unseal as unsealKey } from './seal.js';
@@ -28,6 +29,8 @@ export interface UserRecord {
   /** scrypt$N$r$p$salt$hash, or null for a user whose password is checked elsewhere. */
   passwordHash: string | null;
   ntHashSealed: Buffer | null;
+  /** The password for CHAP, sealed; null unless CHAP was enabled for this user. */
+  chapPasswordSealed: Buffer | null;
   enabled: boolean;
   /** 'local', or the directory a later issue syncs it from. */
   source: string;
@@ -44,15 +47,23 @@ export interface NewUserRow {
   at: number;
 }
 
+/** The reversible forms of a password, each sealed under the master key with the user id. */
+export interface SealedPasswords {
+  ntHash: Buffer;
+  /** Null: CHAP is not enabled, and no reversible copy of the password is kept. */
+  chapPassword: Buffer | null;
+}
+
 /** What the users engine needs from storage; store/users-store.ts implements it. */
 export interface UserStorage {
   /**
    * Inserts a user and its groups in one transaction with a change row and an audit row.
-   * `sealNtHash` gets the new id (bound into the sealed value) inside that transaction.
+   * `sealPasswords` gets the new id (bound into the sealed values) inside that transaction.
    * Throws USER_EXISTS when the name is taken, whatever its case.
    */
-  insertUser(row: NewUserRow, sealNtHash: (id: number) => Buffer, by: Actor): UserRecord;
-  updatePassword(id: number, passwordHash: string, ntHashSealed: Buffer, at: number, by: Actor): void;
+  insertUser(row: NewUserRow, sealPasswords: (id: number) => SealedPasswords, by: Actor): UserRecord;
+  /** Replaces the hash and both sealed forms; a null `chapPassword` drops the CHAP copy. */
+  updatePassword(id: number, passwordHash: string, sealed: SealedPasswords, at: number, by: Actor): void;
   setEnabled(id: number, enabled: boolean, at: number, by: Actor): void;
   /** Case-insensitive. */
   findUser(username: string): UserRecord | undefined;
@@ -109,6 +120,8 @@ function parseHash(encoded: string): ParsedHash | undefined {
 }
 
 export const ntHashAad = (id: number): string => `user:${id}`;
+/** Not the NT hash's AAD, so neither sealed value opens in the other's column. */
+export const chapPasswordAad = (id: number): string => `user:${id}:chap`;
 
 /** The users engine: adds users, changes passwords and checks them, over a UserStorage. */
 export class UserService {
@@ -123,7 +136,8 @@ export class UserService {
     this.clock = deps.clock ?? (() => new Date());
   }
 
-  add(input: { username: string; password: string; groups?: readonly string[]; enabled?: boolean }, by: Actor): UserRecord {
+  /** `chap`: also keep the password sealed, so that CHAP can check it (off by default). */
+  add(input: { username: string; password: string; groups?: readonly string[]; enabled?: boolean; chap?: boolean }, by: Actor): UserRecord {
     validateUsername(input.username);
     validatePassword(input.password);
     const groups = dedupeGroups(input.groups ?? []);
@@ -131,25 +145,30 @@ export class UserService {
     // Refused before the slow hash; the unique index still decides a race.
     if (this.storage.findUser(input.username)) throw new AppError('USER_EXISTS', `user "${input.username}" already exists`);
     const nt = ntHash(input.password);
+    const clear = input.chap ? Buffer.from(input.password, 'utf8') : undefined;
     try {
       return this.storage.insertUser(
         { username: input.username, passwordHash: hashPassword(input.password), groups, enabled: input.enabled ?? true, at: this.now() },
-        (id) => sealKey(this.master, ntHashAad(id), nt),
+        (id) => this.sealPasswords(id, nt, clear),
         by,
       );
     } finally {
       nt.fill(0);
+      clear?.fill(0);
     }
   }
 
-  setPassword(username: string, password: string, by: Actor): UserRecord {
+  /** Without `chap`, any sealed CHAP copy of the old password is dropped. */
+  setPassword(username: string, password: string, by: Actor, options: { chap?: boolean } = {}): UserRecord {
     const user = this.get(username);
     validatePassword(password);
     const nt = ntHash(password);
+    const clear = options.chap ? Buffer.from(password, 'utf8') : undefined;
     try {
-      this.storage.updatePassword(user.id, hashPassword(password), sealKey(this.master, ntHashAad(user.id), nt), this.now(), by);
+      this.storage.updatePassword(user.id, hashPassword(password), this.sealPasswords(user.id, nt, clear), this.now(), by);
     } finally {
       nt.fill(0);
+      clear?.fill(0);
     }
     return this.get(username);
   }
@@ -195,6 +214,22 @@ export class UserService {
   ntHashOf(user: Pick<UserRecord, 'id' | 'ntHashSealed'>): Buffer | undefined {
     if (!user.ntHashSealed) return undefined;
     return unsealKey(this.master, ntHashAad(user.id), user.ntHashSealed);
+  }
+
+  /**
+   * The password for CHAP (UTF-8), or undefined when CHAP is not enabled for the user.
+   * The caller zeroes it after use. KEY_DECRYPT_FAILED if tampered.
+   */
+  chapPasswordOf(user: Pick<UserRecord, 'id' | 'chapPasswordSealed'>): Buffer | undefined {
+    if (!user.chapPasswordSealed) return undefined;
+    return unsealKey(this.master, chapPasswordAad(user.id), user.chapPasswordSealed);
+  }
+
+  private sealPasswords(id: number, nt: Buffer, clear: Buffer | undefined): SealedPasswords {
+    return {
+      ntHash: sealKey(this.master, ntHashAad(id), nt),
+      chapPassword: clear ? sealKey(this.master, chapPasswordAad(id), clear) : null,
+    };
   }
 
   private now(): number {

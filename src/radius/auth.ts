@@ -12,6 +12,8 @@ import { ReplyCache } from './reply-cache.js';
 import type { EapHandler } from './eap/pool.js';
 import { decidePasswordlessMethod, type MethodDecision } from './methods/index.js';
 import { isMschapv2Request } from './methods/mschapv2.js';
+import { isChapRequest } from './methods/chap.js';
+import { mabRequest } from './mab.js';
 import { METHOD_NOT_ALLOWED, type AuthMethod } from '../core/policy.js';
 import { anyEapMethodAllowed, authorizeAccess, eapMethodOf, type AccessPolicy } from './authorize.js';
 import { EapCode, EapType, decodeEap, encodeEap } from './eap/codec.js';
@@ -199,10 +201,13 @@ export class RadiusAuthEngine {
     // A User-Password that cannot be unhidden is malformed (RFC 2865 §5.2): dropped like any other.
     const password = hidden && unhideUserPassword(hidden, client.secret, packet.authenticator);
     this.stats.requests++;
-    const method: AuthMethod | undefined = password ? 'pap' : isMschapv2Request(packet) ? 'mschapv2' : undefined;
+    // MAC authentication bypass: User-Name and User-Password both the caller's MAC, for registered devices (mab.ts).
+    const mab = password ? mabRequest(packet, password, this.deps.users) : undefined;
+    const method: AuthMethod | undefined = mab ? 'mab' : password ? 'pap' : isMschapv2Request(packet) ? 'mschapv2'
+      : isChapRequest(packet) ? 'chap' : undefined;
     // CHAP and MS-CHAPv2 carry no User-Password; methods/ decides them, PAP stays here.
     // A method the client's kind does not allow is refused before any password is checked.
-    const decision: Promise<MethodDecision> = this.refuseMethod(packet, client, method, password)
+    const decision: Promise<MethodDecision> = this.refuseMethod(packet, client, method, password) ?? mab?.()
       ?? (password ? undefined : decidePasswordlessMethod(packet, client.secret, this.deps)) ?? this.decide(packet, password);
     return decision.then((d) => this.authorize(d, client, method)).then(({ outcome, reason, username, attributes = [], group }) => {
       // Encoded first: a reply that cannot be sent (too long) is silence, not a decision.
@@ -210,9 +215,8 @@ export class RadiusAuthEngine {
         outcome === 'accept' ? attributes : [...attributes, { type: Attr.ReplyMessage, value: Buffer.from(REJECT_MESSAGE) }]);
       if (outcome === 'accept') this.stats.accepts++;
       else this.stats.rejects++;
-      const chap = packet.attributes.some((a) => a.vendor === undefined && a.type === Attr.ChapPassword);
       this.recordDecision(packet, client, d.address, {
-        outcome, method: method ?? (chap ? 'chap' : undefined), username, reason, details: group !== undefined ? { policy: group } : undefined,
+        outcome, method, username, reason, details: group !== undefined ? { policy: group } : undefined,
       });
       return bytes;
     });

@@ -1,7 +1,7 @@
 // The change feed's table and the audit log: both written inside the caller's transaction.
 import type { Db } from './db.js';
 
-export type ChangeKind = 'ca' | 'cert' | 'crl' | 'settings' | 'user' | 'nas' | 'policy' | 'acct' | 'authlog';
+export type ChangeKind = 'ca' | 'cert' | 'crl' | 'settings' | 'user' | 'nas' | 'policy' | 'acct' | 'authlog' | 'device';
 
 export interface ChangeRow {
   seq: number;

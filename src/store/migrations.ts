@@ -175,4 +175,90 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX auth_log_at ON auth_log(at);
   CREATE INDEX auth_log_user ON auth_log(username, id);
   `,
+  /* 6: CHAP for local users, opt-in per user (RFC 1994 needs the password itself) */ `
+  -- The password (UTF-8), AES-256-GCM under the master key, AAD "user:<id>:chap"; NULL
+  -- unless CHAP was enabled with --chap. The policy's method names gain 'chap'.
+  ALTER TABLE users ADD COLUMN chap_password_sealed BLOB;
+  `,
+  /* 7: LDAP / Active Directory sources, sync runs, and which users came from where */ `
+  -- A directory to sync users from. The bind password is AES-256-GCM under the master key,
+  -- AAD "ldap:<name>". ca_pem: the CA that must have signed the server's certificate.
+  CREATE TABLE ldap_sources (
+    id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+    name               TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    url                TEXT NOT NULL,
+    starttls           INTEGER NOT NULL DEFAULT 0 CHECK (starttls IN (0, 1)),
+    ca_pem             TEXT,
+    bind_dn            TEXT NOT NULL,
+    bind_password_sealed BLOB NOT NULL,
+    base_dn            TEXT NOT NULL,
+    user_filter        TEXT NOT NULL,
+    group_base_dn      TEXT,
+    preset             TEXT NOT NULL CHECK (preset IN ('ad', 'openldap')),
+    -- JSON object: field -> attribute, overriding the preset.
+    attribute_map      TEXT NOT NULL DEFAULT '{}',
+    schedule_minutes   INTEGER NOT NULL DEFAULT 15,
+    max_disable_share  REAL NOT NULL DEFAULT 0.1,
+    cert_policy        TEXT NOT NULL DEFAULT 'keep' CHECK (cert_policy IN ('keep', 'revoke')),
+    -- Highest modifyTimestamp / uSNChanged seen; NULL until the first full run.
+    watermark          TEXT,
+    last_full_at       INTEGER,
+    created_at         INTEGER NOT NULL
+  );
+
+  CREATE TABLE ldap_sync_runs (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    source_id   INTEGER NOT NULL REFERENCES ldap_sources(id) ON DELETE CASCADE,
+    started_at  INTEGER NOT NULL,
+    ended_at    INTEGER,
+    mode        TEXT NOT NULL CHECK (mode IN ('full', 'incremental')),
+    dry_run     INTEGER NOT NULL DEFAULT 0 CHECK (dry_run IN (0, 1)),
+    added       INTEGER NOT NULL DEFAULT 0,
+    updated     INTEGER NOT NULL DEFAULT 0,
+    disabled    INTEGER NOT NULL DEFAULT 0,
+    groups      INTEGER NOT NULL DEFAULT 0,
+    error       TEXT
+  );
+  CREATE INDEX ldap_sync_runs_source ON ldap_sync_runs(source_id, id);
+
+  -- A user synced from a directory: the directory's stable id (objectGUID, entryUUID).
+  CREATE TABLE ldap_user_links (
+    user_id    INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    source_id  INTEGER NOT NULL REFERENCES ldap_sources(id),
+    remote_id  TEXT NOT NULL,
+    dn         TEXT NOT NULL,
+    last_seen  INTEGER NOT NULL,
+    vanished   INTEGER NOT NULL DEFAULT 0 CHECK (vanished IN (0, 1)),
+    -- 1 when the sync disabled the user (vanished, or disabled in the directory): only then
+    -- does the sync enable it again; a user an administrator disabled stays disabled.
+    sync_disabled INTEGER NOT NULL DEFAULT 0 CHECK (sync_disabled IN (0, 1))
+  );
+  CREATE UNIQUE INDEX ldap_user_links_remote ON ldap_user_links(source_id, remote_id);
+  `,
+  /* 8: registered devices (MAC authentication bypass, device certificates) */ `
+  CREATE TABLE devices (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- Canonical: aa:bb:cc:dd:ee:ff.
+    mac         TEXT NOT NULL UNIQUE,
+    name        TEXT UNIQUE COLLATE NOCASE,
+    owner       TEXT COLLATE NOCASE,
+    description TEXT,
+    enabled     INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+  );
+  CREATE TABLE device_groups (
+    device_id  INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    group_name TEXT NOT NULL COLLATE NOCASE,
+    PRIMARY KEY (device_id, group_name)
+  ) WITHOUT ROWID;
+  -- A certificate issued for a device: kept when the device is removed, so the certificate
+  -- is refused ('unknown device') rather than accepted as an unbound one.
+  CREATE TABLE device_certificates (
+    serial   TEXT PRIMARY KEY,
+    mac      TEXT NOT NULL,
+    bound_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX device_certificates_mac ON device_certificates(mac);
+  `,
 ];

@@ -3,13 +3,13 @@
 import type { Statement } from 'better-sqlite3';
 import type { Actor } from '../core/actor.js';
 import { AppError } from '../core/errors.js';
-import type { NewUserRow, UserRecord, UserStorage } from '../core/users.js';
+import type { NewUserRow, SealedPasswords, UserRecord, UserStorage } from '../core/users.js';
 import { ChangeLog } from './changes.js';
 import type { Db } from './db.js';
 
 interface UserRow {
   id: number; username: string; password_hash: string | null; nt_hash_sealed: Buffer | null;
-  enabled: number; source: string; created_at: number; updated_at: number; groups: string | null;
+  chap_password_sealed: Buffer | null; enabled: number; source: string; created_at: number; updated_at: number; groups: string | null;
 }
 
 // Groups joined with a separator no group name can hold (control characters are refused).
@@ -19,6 +19,7 @@ const SELECT_USERS = `SELECT u.*, (SELECT group_concat(group_name, char(31)) FRO
 
 const toUser = (r: UserRow): UserRecord => ({
   id: r.id, username: r.username, passwordHash: r.password_hash, ntHashSealed: r.nt_hash_sealed,
+  chapPasswordSealed: r.chap_password_sealed,
   enabled: r.enabled === 1, source: r.source, groups: r.groups ? r.groups.split(GROUP_SEPARATOR) : [],
   createdAt: r.created_at, updatedAt: r.updated_at,
 });
@@ -27,7 +28,7 @@ export class SqliteUserStore implements UserStorage {
   private readonly changes: ChangeLog;
   private readonly insert: Statement;
   private readonly insertGroup: Statement;
-  private readonly sealNt: Statement;
+  private readonly seal: Statement;
   private readonly byName: Statement;
   private readonly byId: Statement;
   private readonly all: Statement;
@@ -37,7 +38,7 @@ export class SqliteUserStore implements UserStorage {
     this.insert = db.prepare(`INSERT INTO users (username, password_hash, enabled, source, created_at, updated_at)
       VALUES (?, ?, ?, 'local', ?, ?)`);
     this.insertGroup = db.prepare('INSERT OR IGNORE INTO user_groups (user_id, group_name) VALUES (?, ?)');
-    this.sealNt = db.prepare('UPDATE users SET nt_hash_sealed = ? WHERE id = ?');
+    this.seal = db.prepare('UPDATE users SET nt_hash_sealed = ?, chap_password_sealed = ? WHERE id = ?');
     this.byName = db.prepare(`${SELECT_USERS} WHERE u.username = ?`);
     this.byId = db.prepare(`${SELECT_USERS} WHERE u.id = ?`);
     this.all = db.prepare(`${SELECT_USERS} ORDER BY u.username`);
@@ -47,7 +48,7 @@ export class SqliteUserStore implements UserStorage {
     return this.db.transaction(fn).immediate();
   }
 
-  insertUser(row: NewUserRow, sealNtHash: (id: number) => Buffer, by: Actor): UserRecord {
+  insertUser(row: NewUserRow, sealPasswords: (id: number) => SealedPasswords, by: Actor): UserRecord {
     return this.tx(() => {
       let id: number;
       try {
@@ -58,21 +59,24 @@ export class SqliteUserStore implements UserStorage {
         }
         throw e;
       }
-      this.sealNt.run(sealNtHash(id), id);
+      const sealed = sealPasswords(id);
+      this.seal.run(sealed.ntHash, sealed.chapPassword, id);
       for (const group of row.groups) this.insertGroup.run(id, group);
       this.changes.record('user', String(id));
-      this.changes.audit(by.actor, by.source, 'user.add', row.username, { groups: row.groups, enabled: row.enabled });
+      this.changes.audit(by.actor, by.source, 'user.add', row.username, {
+        groups: row.groups, enabled: row.enabled, chap: sealed.chapPassword !== null,
+      });
       return toUser(this.byId.get(id) as UserRow);
     });
   }
 
-  updatePassword(id: number, passwordHash: string, ntHashSealed: Buffer, at: number, by: Actor): void {
+  updatePassword(id: number, passwordHash: string, sealed: SealedPasswords, at: number, by: Actor): void {
     this.tx(() => {
       const username = this.usernameOf(id);
-      this.db.prepare('UPDATE users SET password_hash = ?, nt_hash_sealed = ?, updated_at = ? WHERE id = ?')
-        .run(passwordHash, ntHashSealed, at, id);
+      this.db.prepare('UPDATE users SET password_hash = ?, nt_hash_sealed = ?, chap_password_sealed = ?, updated_at = ? WHERE id = ?')
+        .run(passwordHash, sealed.ntHash, sealed.chapPassword, at, id);
       this.changes.record('user', String(id));
-      this.changes.audit(by.actor, by.source, 'user.passwd', username);
+      this.changes.audit(by.actor, by.source, 'user.passwd', username, { chap: sealed.chapPassword !== null });
     });
   }
 

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authbox, authboxOk, initDataDir, openssl, tempDir } from '../helpers/authbox.js';
+import { authbox, authboxOk, initDataDir, openssl, tempDir, withDatabase } from '../helpers/authbox.js';
 import {
   authboxAsync, certCount, expectRefusal, extension, isCritical, listCerts, opensslOk, publicKeyOfCert,
   publicKeyOfKey, serialOf, splitPem, writeChain, x509Text,
@@ -36,6 +36,10 @@ beforeAll(async () => {
   data = await initDataDir();
   work = tempDir('authbox-ca-issue-');
   chain = writeChain(data.dir, work.path);
+  // A certificate's --user must be a user.
+  for (const u of ['alice', 'bob', 'bob@corp.example', 'carol', 'yamada']) {
+    authboxOk(['user', 'add', '--data', data.dir, '--username', u, '--password', 'user-Passw0rd']);
+  }
 });
 afterAll(() => {
   data?.cleanup();
@@ -353,5 +357,27 @@ describe('cert issue: output files', () => {
     expectRefusal(r, 2, /different files/);
     expect(existsSync(same)).toBe(false);
     expect(certCount(data.dir)).toBe(before);
+  });
+});
+
+describe('cert issue --user', () => {
+  it('refuses a user that does not exist: exit 1, one line, no certificate, no change row, no file', () => {
+    const before = certCount(data.dir);
+    const seq = (): number => withDatabase(data.dir, (db) => (db.prepare('SELECT max(seq) AS s FROM changes').get() as { s: number }).s);
+    const changesBefore = seq();
+    const cert = out('pem');
+    const key = out('key');
+    const r = authbox(['cert', 'issue', '--data', data.dir, '--profile', 'user', '--cn', 'Ghost', '--user', 'ghost',
+      '--out-cert', cert, '--out-key', key]);
+    expectRefusal(r, 1, /^authbox cert issue: no such user: ghost \(add it with authbox user add\)$/m);
+    expect(r.stdout).toBe('');
+    expect(existsSync(cert)).toBe(false);
+    expect(existsSync(key)).toBe(false);
+    expect(certCount(data.dir)).toBe(before);
+    expect(seq()).toBe(changesBefore);
+  });
+
+  it('finds the user whatever the case of the name', () => {
+    expect(issue(['--profile', 'user', '--cn', 'Carol again', '--user', 'CAROL']).stdout).toMatch(/issued user certificate/);
   });
 });

@@ -40,6 +40,8 @@ const serials: Record<string, string> = {};
 beforeAll(async () => {
   data = await initDataDir();
   work = tempDir('authbox-ca-life-');
+  // A certificate's --user must be a user.
+  for (const u of ['alice', 'bob', 'carol', 'dave']) authboxOk(['user', 'add', '--data', data.dir, '--username', u, '--password', `${u}-Passw0rd`]);
   serials.alice1 = issue('user', 'alice laptop', ['--user', 'alice', '--upn', 'alice@corp.example']);
   serials.alice2 = issue('user', 'alice phone', ['--user', 'alice']);
   serials.bob = issue('user', 'bob laptop', ['--user', 'bob']);

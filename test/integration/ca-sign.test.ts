@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authbox, authboxOk, initDataDir, openssl, tempDir } from '../helpers/authbox.js';
+import { authbox, authboxOk, initDataDir, openssl, tempDir, withDatabase } from '../helpers/authbox.js';
 import { certCount, expectRefusal, extension, listCerts, opensslOk, publicKeyOfCert, serialOf, writeChain, x509Text } from './ca-common.js';
 
 let data: Awaited<ReturnType<typeof initDataDir>>;
@@ -31,6 +31,8 @@ beforeAll(async () => {
   data = await initDataDir();
   work = tempDir('authbox-ca-sign-');
   chain = writeChain(data.dir, work.path);
+  // A certificate's --user must be a user.
+  authboxOk(['user', 'add', '--data', data.dir, '--username', 'carol', '--password', 'carol-Passw0rd']);
 });
 afterAll(() => {
   data?.cleanup();
@@ -114,8 +116,8 @@ describe('cert sign: bad requests are refused and nothing is stored', () => {
     return readFileSync(der);
   }
 
-  function refused(file: string, pattern: RegExp): void {
-    const r = sign(file, ['--profile', 'device']);
+  function refused(file: string, pattern: RegExp, args = ['--profile', 'device']): void {
+    const r = sign(file, args);
     // Counted first, so that one wrongly stored certificate fails its own test, not every later one.
     const now = certCount(data.dir);
     const stored = now - before;
@@ -197,6 +199,13 @@ describe('cert sign: bad requests are refused and nothing is stored', () => {
     const r = authbox(['cert', 'sign', '--data', data.dir, '--csr', good, '--profile', 'device', '--out', existing]);
     expectRefusal(r, 1, /already exists/);
     expect(readFileSync(existing, 'utf8')).toBe('keep');
+  });
+
+  it('a --user that does not exist, with no change row either', () => {
+    const seq = (): number => withDatabase(data.dir, (db) => (db.prepare('SELECT max(seq) AS s FROM changes').get() as { s: number }).s);
+    const changesBefore = seq();
+    refused(good, /^authbox cert sign: no such user: ghost \(add it with authbox user add\)$/m, ['--profile', 'user', '--user', 'ghost']);
+    expect(seq()).toBe(changesBefore);
   });
 });
 

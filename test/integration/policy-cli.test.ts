@@ -45,10 +45,10 @@ describe('policy set, show, remove', () => {
   it('starts with no group policies and every method allowed', () => {
     const text = authboxOk(['policy', 'show', '--data', data.dir]);
     expect(text).toMatch(/^no group policies$/m);
-    expect(text).toMatch(/^wlan\s+pap, mschapv2, eap-tls, peap, ttls$/m);
+    expect(text).toMatch(/^wlan\s+pap, chap, mschapv2, eap-tls, peap, ttls, mab$/m);
     expect(showJson()).toEqual({
       groups: [],
-      methods: ['wlan', 'vpn', 'gateway', 'switch'].map((kind) => ({ kind, methods: ['pap', 'mschapv2', 'eap-tls', 'peap', 'ttls'], default: true })),
+      methods: ['wlan', 'vpn', 'gateway', 'switch'].map((kind) => ({ kind, methods: ['pap', 'chap', 'mschapv2', 'eap-tls', 'peap', 'ttls', 'mab'], default: true })),
     });
   });
 
@@ -108,17 +108,17 @@ describe('policy methods', () => {
     expect(showJson().methods).toEqual([
       { kind: 'wlan', methods: ['eap-tls', 'peap'], default: false },
       { kind: 'vpn', methods: ['pap'], default: false },
-      { kind: 'gateway', methods: ['pap', 'mschapv2', 'eap-tls', 'peap', 'ttls'], default: true },
-      { kind: 'switch', methods: ['pap', 'mschapv2', 'eap-tls', 'peap', 'ttls'], default: true },
+      { kind: 'gateway', methods: ['pap', 'chap', 'mschapv2', 'eap-tls', 'peap', 'ttls', 'mab'], default: true },
+      { kind: 'switch', methods: ['pap', 'chap', 'mschapv2', 'eap-tls', 'peap', 'ttls', 'mab'], default: true },
     ]);
     expect(authboxOk(['policy', 'methods', '--data', data.dir, '--kind', 'vpn', '--allow', 'all'])).toMatch(/^vpn clients allow every method/);
-    expect(showJson().methods[1]).toEqual({ kind: 'vpn', methods: ['pap', 'mschapv2', 'eap-tls', 'peap', 'ttls'], default: true });
+    expect(showJson().methods[1]).toEqual({ kind: 'vpn', methods: ['pap', 'chap', 'mschapv2', 'eap-tls', 'peap', 'ttls', 'mab'], default: true });
   });
 
   it('refuses an unknown kind or method with exit 2', () => {
     const methods = (...a: string[]) => authbox(['policy', 'methods', '--data', data.dir, ...a]);
     expectRefusal(methods('--kind', 'printer', '--allow', 'pap'), 2, /--kind must be one of wlan, vpn, gateway, switch/);
-    expectRefusal(methods('--kind', 'wlan', '--allow', 'pap,chap'), 2, /--allow takes methods from .*not "chap"/);
+    expectRefusal(methods('--kind', 'wlan', '--allow', 'pap,mschapv1'), 2, /--allow takes methods from .*not "mschapv1"/);
     expectRefusal(methods('--kind', 'wlan', '--allow', ','), 2, /--allow takes methods from/);
     expectRefusal(methods('--kind', 'wlan'), 2, /--allow is required/);
   });

@@ -64,7 +64,7 @@ describe('MS-CHAPv2 with radclient', () => {
     expect(r.stdout).toMatch(/MS-CHAP-Error = "\*E=691 R=0 C=[0-9A-F]{32} V=3 M=Authentication failure"/);
   });
 
-  it('refuses CHAP (no reversible password) and MS-CHAP v1 (what radclient computes from MS-CHAP-Password)', async () => {
+  it('refuses CHAP for a user without --chap (no reversible password) and MS-CHAP v1 (what radclient computes from MS-CHAP-Password)', async () => {
     for (const input of [
       'User-Name = "User", CHAP-Password = "clientPass", Message-Authenticator = 0x00\n',
       'User-Name = "User", MS-CHAP-Password = "clientPass", Message-Authenticator = 0x00\n',
@@ -72,7 +72,7 @@ describe('MS-CHAPv2 with radclient', () => {
       const r = await auth(input);
       expect(received(r), r.stdout + r.stderr).toBe('Access-Reject');
     }
-    expect(daemon!.output()).toContain('CHAP needs a reversible password, which authbox does not keep');
+    expect(daemon!.output()).toContain('CHAP needs a reversible password: enable it with `authbox user passwd --chap`');
   });
 });
 

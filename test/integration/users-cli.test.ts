@@ -10,8 +10,8 @@ import { authbox, authboxOk, initDataDir, tempDir , withDatabase } from '../help
 import { expectRefusal } from './ca-common.js';
 
 const COMMANDS: Record<string, string[]> = {
-  'user add': ['--data', '--username', '--password', '--password-file', '--group'],
-  'user passwd': ['--data', '--username', '--password', '--password-file'],
+  'user add': ['--data', '--username', '--password', '--password-file', '--group', '--chap'],
+  'user passwd': ['--data', '--username', '--password', '--password-file', '--chap', '--no-chap'],
   'user disable': ['--data', '--username'],
   'user enable': ['--data', '--username'],
   'user list': ['--data', '--json'],
@@ -92,9 +92,9 @@ describe('user add and list', () => {
 
   it('lists as a table and as JSON, never with a hash', () => {
     const table = authboxOk(['user', 'list', '--data', data.dir]);
-    expect(table.split('\n')[0]).toMatch(/^USERNAME\s+STATE\s+SOURCE\s+GROUPS$/);
-    expect(table).toMatch(/^alice\s+enabled\s+local\s+staff,wifi$/m);
-    expect(table).toMatch(/^bob\s+enabled\s+local\s+-$/m);
+    expect(table.split('\n')[0]).toMatch(/^USERNAME\s+STATE\s+SOURCE\s+CHAP\s+GROUPS$/);
+    expect(table).toMatch(/^alice\s+enabled\s+local\s+no\s+staff,wifi$/m);
+    expect(table).toMatch(/^bob\s+enabled\s+local\s+no\s+-$/m);
     const json = authboxOk(['user', 'list', '--data', data.dir, '--json']);
     for (const text of [table, json]) {
       expect(text).not.toMatch(/scrypt|hash"\s*:\s*"|sealed/i);
@@ -180,7 +180,7 @@ describe('audit and secrecy', () => {
       expect(row.source).toBe('cli');
       expect(row.detail ?? '').not.toContain(PASSWORD);
     }
-    expect(JSON.parse(rows[0]!.detail!)).toEqual({ groups: ['staff', 'wifi'], enabled: true });
+    expect(JSON.parse(rows[0]!.detail!)).toEqual({ groups: ['staff', 'wifi'], enabled: true, chap: false });
   });
 
   it('never prints a password', () => {

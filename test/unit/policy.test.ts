@@ -46,7 +46,8 @@ describe('validation', () => {
 
   it('parses method lists, refusing unknown names and empty lists', () => {
     expect(parseMethods(['TTLS', 'pap', 'pap'])).toEqual(['pap', 'ttls']);
-    expect(codeOf(() => parseMethods(['pap', 'chap']))).toBe('POLICY_INVALID');
+    expect(parseMethods(['chap', 'pap'])).toEqual(['pap', 'chap']);
+    expect(codeOf(() => parseMethods(['pap', 'mschapv1']))).toBe('POLICY_INVALID');
     expect(codeOf(() => parseMethods([]))).toBe('POLICY_INVALID');
   });
 });
@@ -63,7 +64,7 @@ describe('PolicyEngine', () => {
   });
 
   it('allows every method by default and only the listed ones for a configured kind', () => {
-    for (const m of ['pap', 'mschapv2', 'eap-tls', 'peap', 'ttls'] as const) expect(engine.methodAllowed('vpn', m)).toBe(true);
+    for (const m of ['pap', 'chap', 'mschapv2', 'eap-tls', 'peap', 'ttls', 'mab'] as const) expect(engine.methodAllowed('vpn', m)).toBe(true);
     expect(engine.methodAllowed('wlan', 'eap-tls')).toBe(true);
     expect(engine.methodAllowed('wlan', 'pap')).toBe(false);
     expect(engine.decide(['staff'], 'wlan', 'pap')).toEqual({ outcome: 'reject', reason: METHOD_NOT_ALLOWED });
@@ -195,7 +196,7 @@ describe('PolicyService over SQLite', () => {
     pki.policy.setMethods('wlan', ['eap-tls', 'peap'], by);
     expect(rows<{ kind: string; methods: string }>('SELECT * FROM kind_methods')).toEqual([{ kind: 'wlan', methods: '["eap-tls","peap"]' }]);
     expect(pki.policy.methodsByKind().wlan).toEqual(['eap-tls', 'peap']);
-    expect(pki.policy.methodsByKind().vpn).toEqual(['pap', 'mschapv2', 'eap-tls', 'peap', 'ttls']);
+    expect(pki.policy.methodsByKind().vpn).toEqual(['pap', 'chap', 'mschapv2', 'eap-tls', 'peap', 'ttls', 'mab']);
     pki.policy.setMethods('wlan', undefined, by);
     expect(rows('SELECT * FROM kind_methods')).toEqual([]);
   });
@@ -217,7 +218,9 @@ describe('PolicyService over SQLite', () => {
 describe('the RADIUS engine applies the policy', () => {
   const logged: Record<string, unknown>[] = [];
   const log: Logger = {
-    debug: () => {}, warn: () => {}, error: () => {}, info: (o) => void logged.push(o as Record<string, unknown>), child: () => log,
+    // Accepts are logged at debug, refusals at info: both are kept here.
+    debug: (o) => void logged.push(o as Record<string, unknown>),
+    warn: () => {}, error: () => {}, info: (o) => void logged.push(o as Record<string, unknown>), child: () => log,
   };
   const client = (kind: NasKind): NasClient => ({ name: kind, network: parseCidr('127.0.0.1/32')!, secret: SECRET, kind, requireMessageAuthenticator: true });
   const engineFor = (kind: NasKind, snapshot = pki.policy.load(), eap?: Partial<EapEngine>) => {

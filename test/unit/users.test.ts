@@ -133,7 +133,7 @@ describe('changing users', () => {
     expect(changesFor(after.id)).toBe(4);
     const audit = auditFor('dave')[0]!;
     expect(audit.action).toBe('user.passwd');
-    expect(audit.detail).toBeNull();
+    expect(JSON.parse(audit.detail!)).toEqual({ chap: false });
     expect(codeOf(() => pki.users.setPassword('dave', 'short', by))).toBe('PASSWORD_POLICY');
     expect(codeOf(() => pki.users.setPassword('nobody', 'long enough', by))).toBe('USER_NOT_FOUND');
   });
@@ -163,7 +163,7 @@ describe('migration 2', () => {
       expect(versions).toEqual(MIGRATIONS.map((_, i) => i + 1));
       expect(db.prepare("SELECT value FROM settings WHERE key = 'kept'").get()).toEqual({ value: 'yes' });
       const columns = (db.prepare('PRAGMA table_info(users)').all() as { name: string }[]).map((c) => c.name);
-      expect(columns).toEqual(['id', 'username', 'password_hash', 'nt_hash_sealed', 'enabled', 'source', 'created_at', 'updated_at']);
+      expect(columns).toEqual(['id', 'username', 'password_hash', 'nt_hash_sealed', 'enabled', 'source', 'created_at', 'updated_at', 'chap_password_sealed']);
     } finally {
       db.close();
     }

@@ -13,6 +13,7 @@ import type { CertRecord } from '../../ca/storage.js';
 import type { SanEntry } from '../../ca/x509.js';
 import { AppError } from '../../core/errors.js';
 import { nudgeDaemon } from '../../daemon.js';
+import type { Pki } from '../../main.js';
 import { intOption, list, oneOf, str, UsageError, type CommandSpec, type OptionSpec, type Values } from '../args.js';
 import { checkOutputPath, cliActor, DATA_OPTION, writeNewFile, withPki } from '../common.js';
 
@@ -44,9 +45,16 @@ function sansFrom(values: Values, profile: Profile, cn: string): SanEntry[] {
   return sans;
 }
 
-/** The optional --user and --days of an issuing command. */
-function ownerAndDays(values: Values): { username?: string; days?: number } {
+/**
+ * The optional --user and --days of an issuing command. The owner must be a user: a
+ * certificate for a name nobody has would be refused at EAP-TLS, or accepted for whoever
+ * is added under that name later.
+ */
+function ownerAndDays(values: Values, pki: Pki): { username?: string; days?: number } {
   const username = str(values, 'user');
+  if (username !== undefined && !pki.users.find(username)) {
+    throw new AppError('USER_NOT_FOUND', `no such user: ${username} (add it with authbox user add)`);
+  }
   const days = intOption(values, 'days');
   return { ...(username ? { username } : {}), ...(days !== undefined ? { days } : {}) };
 }
@@ -72,8 +80,9 @@ export const certIssueCommand: CommandSpec = {
   options: {
     data: DATA_OPTION,
     profile: { type: 'string', required: true, arg: 'P', help: ISSUABLE_PROFILES.join('|') },
-    cn: { type: 'string', required: true, arg: 'NAME', help: 'common name' },
+    cn: { type: 'string', arg: 'NAME', help: 'common name (required unless --device)' },
     ...SUBJECT_OPTIONS,
+    device: { type: 'string', arg: 'MAC', help: "bind to a registered device (device profile); the CN defaults to the device's name or MAC" },
     'key-type': { type: 'string', arg: 'T', help: `${KEY_TYPES.join(', ')} (default ${DEFAULT_KEY_TYPE})` },
     'out-p12': { type: 'string', arg: 'FILE', help: 'write a PKCS#12 with the key, certificate and chain' },
     'p12-password': { type: 'string', arg: 'PW', help: 'PKCS#12 password' },
@@ -105,13 +114,23 @@ export const certIssueCommand: CommandSpec = {
       throw new UsageError('--out-p12, --out-cert and --out-key must be different files');
     }
     for (const path of outputs) checkOutputPath(path);
-    const cn = str(values, 'cn')!;
+    const deviceMac = str(values, 'device');
+    if (deviceMac !== undefined && profile.name !== 'device') throw new UsageError('--device goes with --profile device');
+    if (deviceMac !== undefined && str(values, 'user') !== undefined) throw new UsageError('a device certificate has no --user (give the device an --owner)');
+    if (deviceMac === undefined && str(values, 'cn') === undefined) throw new UsageError('--cn is required');
     const keyType = oneOf(values, 'key-type', KEY_TYPES) ?? DEFAULT_KEY_TYPE;
     withPki(values, (pki) => {
-      const { cert, key } = pki.authority.issueWithNewKey({
-        profile, commonName: cn, sans: sansFrom(values, profile, cn),
-        ...ownerAndDays(values),
-      }, keyType, cliActor());
+      const device = deviceMac === undefined ? undefined : pki.devices.get(deviceMac);
+      const cn = str(values, 'cn') ?? device!.name ?? device!.mac;
+      // The certificate and its binding to the device are stored together or not at all.
+      const { cert, key } = pki.db.transaction(() => {
+        const issued = pki.authority.issueWithNewKey({
+          profile, commonName: cn, sans: sansFrom(values, profile, cn),
+          ...ownerAndDays(values, pki),
+        }, keyType, cliActor());
+        if (device) pki.devices.bindCertificate(issued.cert.serial, device.mac, cliActor());
+        return issued;
+      }).immediate();
       // A new certificate is "good", not "unknown", on the daemon's next OCSP answer.
       nudgeDaemon(pki.config.dataDir);
       const pkcs8 = key.export({ type: 'pkcs8', format: 'der' });
@@ -161,7 +180,7 @@ export const certSignCommand: CommandSpec = {
     withPki(values, (pki) => {
       const cert = pki.authority.issue({
         profile, commonName: cn, sans: sansFrom(values, profile, cn), subjectSpki: csr.spki,
-        ...ownerAndDays(values),
+        ...ownerAndDays(values, pki),
       }, cliActor());
       nudgeDaemon(pki.config.dataDir);
       writeNewFile(out, toPem('CERTIFICATE', cert.der), false);
@@ -288,7 +307,8 @@ export const certShowCommand: CommandSpec = {
   run(values, io) {
     withPki(values, (pki) => {
       const cert = pki.authority.find(str(values, 'serial')!);
-      const info = { ...describe(cert, Date.now()), pem: toPem('CERTIFICATE', cert.der) };
+      const device = pki.devices.certificateDevice(cert.serial);
+      const info = { ...describe(cert, Date.now()), ...(device ? { device } : {}), pem: toPem('CERTIFICATE', cert.der) };
       if (values.json) return io.out(JSON.stringify(info, null, 2) + '\n');
       const x = new X509Certificate(cert.der);
       const lines = Object.entries(info).filter(([k]) => k !== 'pem' && k !== 'sans').map(([k, v]) => `${k.padEnd(13)} ${v ?? '-'}`);

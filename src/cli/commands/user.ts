@@ -1,5 +1,6 @@
 // `authbox user ...`: local users. A password comes from --password or --password-file
-// and is never printed, logged or written into an audit row.
+// and is never printed, logged or written into an audit row. --chap keeps it sealed in a
+// reversible form as well, for CHAP (RFC 1994), which cannot work from a hash: opt-in.
 import { readFileSync } from 'node:fs';
 import { AppError } from '../../core/errors.js';
 import type { UserRecord } from '../../core/users.js';
@@ -11,6 +12,11 @@ const USERNAME_OPTION: OptionSpec = { type: 'string', required: true, arg: 'U', 
 const PASSWORD_OPTIONS: Record<string, OptionSpec> = {
   password: { type: 'string', arg: 'PW', help: 'the password (visible to other local users in the process list)' },
   'password-file': { type: 'string', arg: 'FILE', help: 'read the password from the first line of a file' },
+};
+
+const CHAP_OPTION: OptionSpec = {
+  type: 'boolean',
+  help: 'also keep the password sealed (reversible, AES-256-GCM under the master key) so CHAP can check it',
 };
 
 /** Exactly one of --password and --password-file. */
@@ -38,27 +44,37 @@ export const userAddCommand: CommandSpec = {
     username: USERNAME_OPTION,
     ...PASSWORD_OPTIONS,
     group: { type: 'string', multiple: true, arg: 'G', help: 'a group the user belongs to' },
+    chap: CHAP_OPTION,
   },
   run(values, io) {
     const password = passwordFrom(values);
     withPki(values, (pki) => {
-      const user = pki.users.add({ username: str(values, 'username')!, password, groups: list(values, 'group') }, cliActor());
+      const chap = values.chap === true;
+      const user = pki.users.add({ username: str(values, 'username')!, password, groups: list(values, 'group'), chap }, cliActor());
       nudgeDaemon(pki.config.dataDir);
-      io.out(`added user "${user.username}"${user.groups.length ? ` in ${user.groups.join(', ')}` : ''}\n`);
+      io.out(`added user "${user.username}"${user.groups.length ? ` in ${user.groups.join(', ')}` : ''}${chap ? ', CHAP enabled' : ''}\n`);
     });
   },
 };
 
 export const userPasswdCommand: CommandSpec = {
   name: 'user passwd',
-  summary: "set a user's password",
-  options: { data: DATA_OPTION, username: USERNAME_OPTION, ...PASSWORD_OPTIONS },
+  summary: "set a user's password (without --chap, CHAP is turned off for the user)",
+  options: {
+    data: DATA_OPTION, username: USERNAME_OPTION, ...PASSWORD_OPTIONS,
+    chap: { ...CHAP_OPTION, help: `${CHAP_OPTION.help}; without --chap any sealed copy is dropped and CHAP is refused` },
+    'no-chap': { type: 'boolean', help: 'keep no reversible copy (the default: a change without --chap drops it)' },
+  },
   run(values, io) {
+    if (values.chap === true && values['no-chap'] === true) throw new UsageError('give --chap or --no-chap, not both');
     const password = passwordFrom(values);
     withPki(values, (pki) => {
-      const user = pki.users.setPassword(str(values, 'username')!, password, cliActor());
+      const chap = values.chap === true;
+      const before = pki.users.get(str(values, 'username')!);
+      const user = pki.users.setPassword(before.username, password, cliActor(), { chap });
       nudgeDaemon(pki.config.dataDir);
-      io.out(`changed the password of "${user.username}"\n`);
+      const note = chap ? ', CHAP enabled' : before.chapPasswordSealed ? ', CHAP disabled' : '';
+      io.out(`changed the password of "${user.username}"${note}\n`);
     });
   },
 };
@@ -88,7 +104,7 @@ export const userDisableCommand = enableCommand(false);
 function describeUser(u: UserRecord): object {
   return {
     id: u.id, username: u.username, enabled: u.enabled, source: u.source, groups: u.groups,
-    hasPassword: u.passwordHash !== null, hasNtHash: u.ntHashSealed !== null,
+    hasPassword: u.passwordHash !== null, hasNtHash: u.ntHashSealed !== null, chap: u.chapPasswordSealed !== null,
     createdAt: new Date(u.createdAt).toISOString(), updatedAt: new Date(u.updatedAt).toISOString(),
   };
 }
@@ -109,9 +125,10 @@ export const userListCommand: CommandSpec = {
         return;
       }
       const width = Math.max(8, ...users.map((u) => u.username.length)) + 2;
-      io.out(`${'USERNAME'.padEnd(width)}${'STATE'.padEnd(10)}${'SOURCE'.padEnd(8)}GROUPS\n`);
+      io.out(`${'USERNAME'.padEnd(width)}${'STATE'.padEnd(10)}${'SOURCE'.padEnd(8)}${'CHAP'.padEnd(6)}GROUPS\n`);
       for (const u of users) {
-        io.out(`${u.username.padEnd(width)}${(u.enabled ? 'enabled' : 'disabled').padEnd(10)}${u.source.padEnd(8)}${u.groups.join(',') || '-'}\n`);
+        const chap = u.chapPasswordSealed !== null ? 'yes' : 'no';
+        io.out(`${u.username.padEnd(width)}${(u.enabled ? 'enabled' : 'disabled').padEnd(10)}${u.source.padEnd(8)}${chap.padEnd(6)}${u.groups.join(',') || '-'}\n`);
       }
     });
   },

@@ -8,7 +8,13 @@
 // certificate's owner (the username it was issued to with --user), its subject CN, or one
 // of its e-mail or UPN subject alternative names. Any of these names the same holder, and
 // the names supplicants send by default (the CN, or user@domain) are all covered.
+//
+// Device certificates: a certificate bound to a device at issuance (`cert issue --device`)
+// is accepted only while that device is registered and enabled, and for an EAP identity
+// that is the device's name, its MAC (any spelling) or the certificate's CN. The device's
+// MAC is then the accepted name, so the policy finds the device's groups.
 import { X509Certificate } from 'node:crypto';
+import { normalizeMac } from '../../core/devices.js';
 
 /** RFC 5280 §4.2.1.12. */
 const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
@@ -17,7 +23,8 @@ const EKU_ANY = '2.5.29.37.0';
 export type CertRefusal =
   | 'no client certificate' | 'unknown CA' | 'certificate expired' | 'certificate not yet valid'
   | 'certificate not for client authentication' | 'certificate revoked' | 'certificate on hold'
-  | 'unknown certificate' | 'unknown user' | 'account disabled' | 'identity does not match the certificate';
+  | 'unknown certificate' | 'unknown user' | 'account disabled' | 'identity does not match the certificate'
+  | 'unknown device' | 'device disabled';
 
 export interface TrustedCa {
   id: number;
@@ -29,14 +36,42 @@ export interface ClientCertDeps {
   cas(): readonly TrustedCa[];
   /** Status from memory (CertStatusIndex). */
   status(caId: number, serial: string): { status: 'valid' | 'revoked' | 'hold' } | undefined;
-  /** The issued certificate's record: owner and SANs; undefined if authbox never issued it. */
-  record(serial: string): { username: string | null; commonName: string; sans: readonly { kind: string; value: string }[] } | undefined;
+  /** The issued certificate's record: owner, SANs and the device it is bound to; undefined if authbox never issued it. */
+  record(serial: string): CertificateFacts | undefined;
   user(username: string): { username: string; enabled: boolean } | undefined;
+  /** The registered device with this MAC; without it, every device-bound certificate is refused ('unknown device'). */
+  device?(mac: string): { mac: string; name: string | null; enabled: boolean } | undefined;
   now(): number;
 }
 
+export interface CertificateFacts {
+  username: string | null;
+  commonName: string;
+  sans: readonly { kind: string; value: string }[];
+  /** The canonical MAC of the device the certificate was issued for, if any. */
+  device?: string | null;
+}
+
+/** The bindings of certificates to devices, read from the store on each check (core/devices.ts DeviceService fits). */
+export interface DeviceCertificates {
+  certificateDevice(serial: string): string | undefined;
+  device(mac: string): { mac: string; name: string | null; enabled: boolean } | undefined;
+}
+
+/** The same dependencies, with each record's device binding and the devices read from `devices` (in memory). */
+export function withDeviceCertificates(deps: ClientCertDeps, devices: DeviceCertificates): ClientCertDeps {
+  return {
+    ...deps,
+    record: (serial) => {
+      const r = deps.record(serial);
+      return r && { ...r, device: devices.certificateDevice(serial) ?? null };
+    },
+    device: (mac) => devices.device(mac),
+  };
+}
+
 export type ClientCertResult =
-  | { ok: true; serial: string; subject: string; username?: string }
+  | { ok: true; serial: string; subject: string; username?: string; device?: string }
   | { ok: false; reason: CertRefusal; serial?: string; subject?: string };
 
 const parsedCas = new WeakMap<Buffer, X509Certificate>();
@@ -76,6 +111,7 @@ export function checkClientCertificate(cert: X509Certificate | undefined, identi
   const record = deps.record(serial);
   if (!record) return refuse('unknown certificate');
 
+  if (record.device) return checkDevice(record as CertificateFacts & { device: string }, cert, identity, deps, refuse, serial, subject);
   let username: string | undefined;
   if (record.username) {
     const user = deps.user(record.username);
@@ -89,4 +125,19 @@ export function checkClientCertificate(cert: X509Certificate | undefined, identi
   ].filter((n): n is string => !!n).map((n) => n.toLowerCase());
   if (!names.includes(identity.toLowerCase())) return refuse('identity does not match the certificate');
   return { ok: true, serial, subject, ...(username ? { username } : {}) };
+}
+
+/** A device-bound certificate: the device must be registered and enabled, and the identity one of its names. */
+function checkDevice(
+  record: CertificateFacts & { device: string }, cert: X509Certificate, identity: string, deps: ClientCertDeps,
+  refuse: (reason: CertRefusal) => ClientCertResult, serial: string, subject: string,
+): ClientCertResult {
+  const device = deps.device?.(record.device);
+  if (!device) return refuse('unknown device');
+  if (!device.enabled) return refuse('device disabled');
+  const names = [device.name, record.commonName, commonNameOf(cert.subject)]
+    .filter((n): n is string => !!n).map((n) => n.toLowerCase());
+  const matches = names.includes(identity.toLowerCase()) || normalizeMac(identity) === device.mac;
+  if (!matches) return refuse('identity does not match the certificate');
+  return { ok: true, serial, subject, username: device.mac, device: device.mac };
 }

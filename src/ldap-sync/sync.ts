@@ -1,0 +1,195 @@
+// One sync run: read the directory, plan, check the safety share, apply everything in one
+// transaction, record the run. Any failure before the transaction commits changes nothing
+// but the run record, which says what went wrong.
+import type { Actor } from '../core/actor.js';
+import type { Logger } from '../core/logger.js';
+import { DirectoryConnection, type DirectoryTimeouts } from './directory.js';
+import { LdapError, isLdapError } from './errors.js';
+import { andFilter, ldapFilter } from './filter.js';
+import { chooseMode, exceedsDisableShare, planSync, type Plan, type SyncMode } from './planner.js';
+import {
+  changedSinceFilter, effectiveMap, GroupIndex, mapEntry, OPENLDAP_GROUP_FILTER, requestedAttributes, type DirectoryUser,
+} from './presets.js';
+import type { LdapSourceRecord, LdapSourceService, LdapStorage } from './source.js';
+import type { SyncUsers } from './users-port.js';
+
+/** Revokes a user's certificates (reason affiliationChanged); returns how many. */
+export interface CertificateRevoker {
+  revokeAllOf(username: string, by: Actor): number;
+}
+
+export interface SyncOptions {
+  dryRun?: boolean;
+  full?: boolean;
+  /** Apply even when more than the source's maximum share would be disabled. */
+  force?: boolean;
+  /** Default: ldap-sync:<source>. */
+  by?: Actor;
+}
+
+export interface SyncResult {
+  source: string;
+  mode: SyncMode;
+  dryRun: boolean;
+  applied: boolean;
+  plan: Plan;
+  revokedCertificates: number;
+  runId: number;
+}
+
+export interface LdapSyncDeps {
+  sources: LdapSourceService;
+  storage: LdapStorage;
+  users: SyncUsers;
+  certificates: CertificateRevoker;
+  log: Logger;
+  clock?: () => Date;
+  timeouts?: DirectoryTimeouts;
+}
+
+export const syncActor = (source: string): Actor => ({ actor: `ldap-sync:${source}`, source: 'sync' });
+
+export class LdapSync {
+  private readonly clock: () => Date;
+
+  constructor(private readonly deps: LdapSyncDeps) {
+    this.clock = deps.clock ?? (() => new Date());
+  }
+
+  /** Connects, binds and counts the entries the user filter matches. */
+  async test(name: string): Promise<{ url: string; count: number }> {
+    const source = this.deps.sources.get(name);
+    const conn = await this.open(source);
+    try {
+      const map = effectiveMap(source.preset, source.attributeMap);
+      const entries = await conn.search(source.baseDn, source.userFilter, [map.username]);
+      return { url: source.url, count: entries.length };
+    } finally {
+      await conn.close();
+    }
+  }
+
+  async run(name: string, options: SyncOptions = {}): Promise<SyncResult> {
+    const source = this.deps.sources.get(name);
+    const by = options.by ?? syncActor(source.name);
+    const startedAt = this.clock().getTime();
+    const mode = chooseMode(source, startedAt, options.full ?? false);
+    const dryRun = options.dryRun ?? false;
+    const record = (plan: Plan | undefined, error: string | null): number => this.deps.storage.recordRun({
+      sourceId: source.id, startedAt, endedAt: this.clock().getTime(), mode, dryRun,
+      added: plan?.counts.added ?? 0, updated: plan?.counts.updated ?? 0, disabled: plan?.counts.disabled ?? 0,
+      groups: plan?.counts.groups ?? 0, error,
+    });
+    let plan: Plan | undefined;
+    try {
+      const { directory, groupIndex } = await this.read(source, mode);
+      plan = planSync({
+        mode, preset: source.preset, directory, ...(groupIndex ? { groupIndex } : {}),
+        links: this.deps.storage.links(source.id), users: this.deps.users.list(), watermark: source.watermark,
+      });
+      if (!dryRun && !options.force && exceedsDisableShare(plan, source.maxDisableShare)) {
+        const share = Math.round((100 * plan.counts.disabled) / Math.max(plan.activeLinked, 1));
+        throw new LdapError('LDAP_SAFETY_STOP',
+          `safety stop: this run would disable ${plan.counts.disabled} of ${plan.activeLinked} synced users (${share}%), more than the source's limit of ${Math.round(source.maxDisableShare * 100)}%; nothing was changed (check the directory and the filter, then run again with --force)`);
+      }
+      if (dryRun) {
+        const runId = record(plan, null);
+        return { source: source.name, mode, dryRun, applied: false, plan, revokedCertificates: 0, runId };
+      }
+      const finalPlan = plan;
+      const { revoked, runId } = this.deps.storage.transaction(() => {
+        const revokedCount = this.apply(source, finalPlan, mode, startedAt, by);
+        return { revoked: revokedCount, runId: record(finalPlan, null) };
+      });
+      this.deps.log.info({ source: source.name, mode, ...plan.counts, revokedCertificates: revoked }, 'ldap sync applied');
+      return { source: source.name, mode, dryRun, applied: true, plan, revokedCertificates: revoked, runId };
+    } catch (e) {
+      const message = (e as Error)?.message ?? String(e);
+      try {
+        record(plan, message);
+      } catch (recordError) {
+        this.deps.log.error({ source: source.name, error: (recordError as Error).message }, 'ldap sync run not recorded');
+      }
+      this.deps.log.warn({ source: source.name, mode, code: isLdapError(e) ? e.ldapCode : undefined, error: message }, 'ldap sync failed');
+      throw e;
+    }
+  }
+
+  private async open(source: LdapSourceRecord): Promise<DirectoryConnection> {
+    const password = this.deps.sources.bindPassword(source);
+    return DirectoryConnection.open(
+      { url: source.url, starttls: source.starttls, caPem: source.caPem }, source.bindDn, password, this.deps.timeouts,
+    );
+  }
+
+  private async read(source: LdapSourceRecord, mode: SyncMode): Promise<{ directory: DirectoryUser[]; groupIndex?: GroupIndex }> {
+    const map = effectiveMap(source.preset, source.attributeMap);
+    let filter = source.userFilter;
+    if (mode === 'incremental' && source.watermark !== null && map.changeMarker) {
+      const since = changedSinceFilter(source.preset, map.changeMarker, source.watermark);
+      filter = andFilter(source.userFilter, `(${since.attribute}>=${ldapFilter`${since.value}`})`);
+    }
+    const conn = await this.open(source);
+    try {
+      const binary = source.preset === 'ad' ? [map.remoteId] : [];
+      const entries = await conn.search(source.baseDn, filter, requestedAttributes(source.preset, source.attributeMap), { binary });
+      const now = this.clock().getTime();
+      const directory: DirectoryUser[] = [];
+      for (const e of entries) {
+        const u = mapEntry(e, source.preset, source.attributeMap, now);
+        if ('skip' in u) this.deps.log.warn({ source: source.name, reason: u.skip }, 'ldap entry skipped');
+        else directory.push(u);
+      }
+      if (source.preset !== 'openldap' || map.groups) return { directory };
+      const groupIndex = new GroupIndex();
+      const groups = await conn.search(source.groupBaseDn ?? source.baseDn, OPENLDAP_GROUP_FILTER, ['cn', 'member', 'uniqueMember', 'memberUid']);
+      for (const g of groups) groupIndex.add(g);
+      return { directory, groupIndex };
+    } finally {
+      await conn.close();
+    }
+  }
+
+  /** Inside the one transaction. Returns the number of certificates revoked. */
+  private apply(source: LdapSourceRecord, plan: Plan, mode: SyncMode, at: number, by: Actor): number {
+    const { users, storage, certificates } = this.deps;
+    let revoked = 0;
+    const ids = new Map<string, number>();
+    const syncDisabled = new Set<number>();
+    for (const item of plan.items) {
+      if (item.action === 'add') {
+        const seen = plan.seen.find((s) => s.userId === undefined && s.username === item.username)!;
+        const user = users.addSynced({ username: item.username, groups: item.groups ?? [], enabled: seen.enabledInDirectory, source: `ldap:${source.name}` }, by);
+        ids.set(item.username, user.id);
+        if (!seen.enabledInDirectory) syncDisabled.add(user.id);
+        continue;
+      }
+      if (item.groups) users.setGroups(item.username, item.groups, by);
+      if (item.action === 'disable') {
+        users.setEnabled(item.username, false, by);
+        syncDisabled.add(item.userId!);
+        if (source.certPolicy === 'revoke') revoked += certificates.revokeAllOf(item.username, by);
+      } else if (item.action === 'enable') {
+        users.setEnabled(item.username, true, by);
+      }
+    }
+    const links = new Map(storage.links(source.id).map((l) => [l.userId, l]));
+    for (const s of plan.seen) {
+      const userId = s.userId ?? ids.get(s.username)!;
+      const before = links.get(userId);
+      const wasSyncDisabled = (before?.syncDisabled ?? false) || (before?.vanished ?? false);
+      const enabledItem = plan.items.some((i) => i.userId === userId && i.action === 'enable');
+      storage.upsertLink({
+        userId, sourceId: source.id, remoteId: s.remoteId, dn: s.dn, lastSeen: at, vanished: false,
+        syncDisabled: syncDisabled.has(userId) || (wasSyncDisabled && !enabledItem && !s.enabledInDirectory),
+      });
+    }
+    for (const userId of plan.vanished) {
+      const link = links.get(userId);
+      if (!link) continue;
+      storage.upsertLink({ ...link, vanished: true, syncDisabled: link.syncDisabled || syncDisabled.has(userId) });
+    }
+    storage.setWatermark(source.id, plan.watermark, mode === 'full' ? at : null);
+    return revoked;
+  }
+}

@@ -1,0 +1,180 @@
+// SQL behind the LDAP engine: directory sources, sync runs, and the links from users to
+// the directory entries they came from. Writes append change and audit rows in the same
+// transaction; no secret goes into an audit row.
+import type { Statement } from 'better-sqlite3';
+import type { Actor } from '../core/actor.js';
+import { AppError } from '../core/errors.js';
+import type { UserRecord } from '../core/users.js';
+import { LdapError } from '../ldap-sync/errors.js';
+import type { AttributeMap, Preset } from '../ldap-sync/presets.js';
+import type { CertPolicy, LdapSourceRecord, LdapStorage, NewLdapSourceRow, SyncRunRecord, UserLink } from '../ldap-sync/source.js';
+import type { InterimUserWrites } from '../ldap-sync/users-port.js';
+import { ChangeLog } from './changes.js';
+import type { Db } from './db.js';
+
+interface SourceRow {
+  id: number; name: string; url: string; starttls: number; ca_pem: string | null; bind_dn: string; bind_password_sealed: Buffer;
+  base_dn: string; user_filter: string; group_base_dn: string | null; preset: string; attribute_map: string;
+  schedule_minutes: number; max_disable_share: number; cert_policy: string; watermark: string | null;
+  last_full_at: number | null; created_at: number;
+}
+
+interface RunRow {
+  id: number; source_id: number; started_at: number; ended_at: number | null; mode: string; dry_run: number;
+  added: number; updated: number; disabled: number; groups: number; error: string | null;
+}
+
+interface LinkRow { user_id: number; source_id: number; remote_id: string; dn: string; last_seen: number; vanished: number; sync_disabled: number }
+
+const toSource = (r: SourceRow): LdapSourceRecord => ({
+  id: r.id, name: r.name, url: r.url, starttls: r.starttls === 1, caPem: r.ca_pem, bindDn: r.bind_dn,
+  bindPasswordSealed: r.bind_password_sealed, baseDn: r.base_dn, userFilter: r.user_filter, groupBaseDn: r.group_base_dn,
+  preset: r.preset as Preset, attributeMap: JSON.parse(r.attribute_map) as AttributeMap, scheduleMinutes: r.schedule_minutes,
+  maxDisableShare: r.max_disable_share, certPolicy: r.cert_policy as CertPolicy, watermark: r.watermark,
+  lastFullAt: r.last_full_at, createdAt: r.created_at,
+});
+
+const toRun = (r: RunRow): SyncRunRecord => ({
+  id: r.id, sourceId: r.source_id, startedAt: r.started_at, endedAt: r.ended_at, mode: r.mode as SyncRunRecord['mode'],
+  dryRun: r.dry_run === 1, added: r.added, updated: r.updated, disabled: r.disabled, groups: r.groups, error: r.error,
+});
+
+const toLink = (r: LinkRow): UserLink => ({
+  userId: r.user_id, sourceId: r.source_id, remoteId: r.remote_id, dn: r.dn, lastSeen: r.last_seen,
+  vanished: r.vanished === 1, syncDisabled: r.sync_disabled === 1,
+});
+
+export class SqliteLdapStore implements LdapStorage, InterimUserWrites {
+  private readonly changes: ChangeLog;
+  private readonly byName: Statement;
+  private readonly byId: Statement;
+
+  constructor(private readonly db: Db) {
+    this.changes = new ChangeLog(db);
+    this.byName = db.prepare('SELECT * FROM ldap_sources WHERE name = ?');
+    this.byId = db.prepare('SELECT * FROM ldap_sources WHERE id = ?');
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  insertSource(row: NewLdapSourceRow, by: Actor): LdapSourceRecord {
+    return this.transaction(() => {
+      const taken = this.byName.get(row.name) as SourceRow | undefined;
+      if (taken) throw new LdapError('LDAP_SOURCE_EXISTS', `an LDAP source named "${taken.name}" already exists`);
+      const id = Number(this.db.prepare(`INSERT INTO ldap_sources (name, url, starttls, ca_pem, bind_dn, bind_password_sealed, base_dn,
+        user_filter, group_base_dn, preset, attribute_map, schedule_minutes, max_disable_share, cert_policy, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+        row.name, row.url, row.starttls ? 1 : 0, row.caPem, row.bindDn, row.bindPasswordSealed, row.baseDn, row.userFilter,
+        row.groupBaseDn, row.preset, JSON.stringify(row.attributeMap), row.scheduleMinutes, row.maxDisableShare, row.certPolicy, row.at,
+      ).lastInsertRowid);
+      this.changes.record('settings', `ldap:${id}`);
+      this.changes.audit(by.actor, by.source, 'ldap.add', row.name, {
+        url: row.url, starttls: row.starttls, bindDn: row.bindDn, baseDn: row.baseDn, userFilter: row.userFilter,
+        groupBaseDn: row.groupBaseDn, preset: row.preset, map: row.attributeMap, certPolicy: row.certPolicy,
+      });
+      return toSource(this.byId.get(id) as SourceRow);
+    });
+  }
+
+  deleteSource(name: string, by: Actor): boolean {
+    return this.transaction(() => {
+      const row = this.byName.get(name) as SourceRow | undefined;
+      if (!row) return false;
+      const links = (this.db.prepare('DELETE FROM ldap_user_links WHERE source_id = ?').run(row.id)).changes;
+      this.db.prepare('DELETE FROM ldap_sync_runs WHERE source_id = ?').run(row.id);
+      this.db.prepare('DELETE FROM ldap_sources WHERE id = ?').run(row.id);
+      this.changes.record('settings', `ldap:${row.id}`);
+      this.changes.audit(by.actor, by.source, 'ldap.remove', row.name, { url: row.url, unlinkedUsers: links });
+      return true;
+    });
+  }
+
+  findSource(name: string): LdapSourceRecord | undefined {
+    const row = this.byName.get(name) as SourceRow | undefined;
+    return row && toSource(row);
+  }
+
+  sourceById(id: number): LdapSourceRecord | undefined {
+    const row = this.byId.get(id) as SourceRow | undefined;
+    return row && toSource(row);
+  }
+
+  listSources(): LdapSourceRecord[] {
+    return (this.db.prepare('SELECT * FROM ldap_sources ORDER BY name').all() as SourceRow[]).map(toSource);
+  }
+
+  setWatermark(sourceId: number, watermark: string | null, fullAt: number | null): void {
+    this.db.prepare('UPDATE ldap_sources SET watermark = ?, last_full_at = coalesce(?, last_full_at) WHERE id = ?').run(watermark, fullAt, sourceId);
+  }
+
+  recordRun(run: Omit<SyncRunRecord, 'id'>): number {
+    return Number(this.db.prepare(`INSERT INTO ldap_sync_runs (source_id, started_at, ended_at, mode, dry_run, added, updated, disabled, groups, error)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(run.sourceId, run.startedAt, run.endedAt, run.mode, run.dryRun ? 1 : 0,
+      run.added, run.updated, run.disabled, run.groups, run.error).lastInsertRowid);
+  }
+
+  listRuns(sourceId: number, limit = 50): SyncRunRecord[] {
+    return (this.db.prepare('SELECT * FROM ldap_sync_runs WHERE source_id = ? ORDER BY id DESC LIMIT ?').all(sourceId, limit) as RunRow[]).map(toRun);
+  }
+
+  links(sourceId: number): UserLink[] {
+    return (this.db.prepare('SELECT * FROM ldap_user_links WHERE source_id = ?').all(sourceId) as LinkRow[]).map(toLink);
+  }
+
+  allLinks(): UserLink[] {
+    return (this.db.prepare('SELECT * FROM ldap_user_links').all() as LinkRow[]).map(toLink);
+  }
+
+  linkOfUser(userId: number): UserLink | undefined {
+    const row = this.db.prepare('SELECT * FROM ldap_user_links WHERE user_id = ?').get(userId) as LinkRow | undefined;
+    return row && toLink(row);
+  }
+
+  upsertLink(l: UserLink): void {
+    this.db.prepare(`INSERT INTO ldap_user_links (user_id, source_id, remote_id, dn, last_seen, vanished, sync_disabled) VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT(user_id) DO UPDATE SET source_id = excluded.source_id, remote_id = excluded.remote_id, dn = excluded.dn,
+      last_seen = excluded.last_seen, vanished = excluded.vanished, sync_disabled = excluded.sync_disabled`)
+      .run(l.userId, l.sourceId, l.remoteId, l.dn, l.lastSeen, l.vanished ? 1 : 0, l.syncDisabled ? 1 : 0);
+  }
+
+  // Interim user writes (until UserService can add a user without a password and set groups).
+
+  insertSyncedUser(row: { username: string; groups: string[]; enabled: boolean; source: string; at: number }, by: Actor): UserRecord {
+    return this.transaction(() => {
+      let id: number;
+      try {
+        id = Number(this.db.prepare(`INSERT INTO users (username, password_hash, enabled, source, created_at, updated_at)
+          VALUES (?, NULL, ?, ?, ?, ?)`).run(row.username, row.enabled ? 1 : 0, row.source, row.at, row.at).lastInsertRowid);
+      } catch (e) {
+        if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new AppError('USER_EXISTS', `user "${row.username}" already exists`);
+        throw e;
+      }
+      const insertGroup = this.db.prepare('INSERT OR IGNORE INTO user_groups (user_id, group_name) VALUES (?, ?)');
+      for (const g of row.groups) insertGroup.run(id, g);
+      this.changes.record('user', String(id));
+      this.changes.audit(by.actor, by.source, 'user.add', row.username, { groups: row.groups, enabled: row.enabled, source: row.source });
+      const u = this.db.prepare('SELECT id, username, enabled, source, created_at, updated_at FROM users WHERE id = ?').get(id) as {
+        id: number; username: string; enabled: number; source: string; created_at: number; updated_at: number;
+      };
+      return {
+        id: u.id, username: u.username, passwordHash: null, ntHashSealed: null, chapPasswordSealed: null, enabled: u.enabled === 1,
+        source: u.source, groups: [...row.groups], createdAt: u.created_at, updatedAt: u.updated_at,
+      };
+    });
+  }
+
+  setUserGroups(userId: number, groups: string[], at: number, by: Actor): void {
+    this.transaction(() => {
+      const user = this.db.prepare('SELECT username FROM users WHERE id = ?').get(userId) as { username: string } | undefined;
+      if (!user) throw new AppError('USER_NOT_FOUND', `no user with id ${userId}`);
+      this.db.prepare('DELETE FROM user_groups WHERE user_id = ?').run(userId);
+      const insertGroup = this.db.prepare('INSERT OR IGNORE INTO user_groups (user_id, group_name) VALUES (?, ?)');
+      for (const g of groups) insertGroup.run(userId, g);
+      this.db.prepare('UPDATE users SET updated_at = ? WHERE id = ?').run(at, userId);
+      this.changes.record('user', String(userId));
+      this.changes.audit(by.actor, by.source, 'user.groups', user.username, { groups });
+    });
+  }
+}
