@@ -16,7 +16,7 @@ import { hashPassword } from './core/users.js';
 import { AppError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
 import { createPublicServer, type PublicContent, type PublishedFile } from './http/public-server.js';
-import { openPki, serverTlsCredentials } from './main.js';
+import { ldapContext, openPki, serverTlsCredentials } from './main.js';
 import { OcspResponder } from './ocsp/responder.js';
 import { RadiusAuthEngine, type RadiusStats } from './radius/auth.js';
 import { startRadiusServer, type RadiusListener, type RadiusServer } from './radius/server.js';
@@ -28,6 +28,9 @@ import { withDevices } from './radius/mab.js';
 import { UserLookupCache, withUserLookupCache } from './radius/user-cache.js';
 import { AccountingRecorder } from './radius/accounting.js';
 import { DecisionLog } from './core/auth-log.js';
+import { LockoutTracker } from './core/lockout.js';
+import { LdapBindAuthenticator, SyncedUserIndex, directoryAwareVerify } from './ldap-sync/bind-auth.js';
+import { LdapSyncScheduler } from './ldap-sync/scheduler.js';
 
 export const PID_FILE = 'authbox.pid';
 const OCSP_SIGNER_RENEW_BEFORE_MS = 30 * 86_400_000;
@@ -122,15 +125,28 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
   } | undefined;
   let nasTable: NasTable | undefined;
   feed.on('nas', () => nasTable?.replace(pki.nas.loadClients()));
-  // PAP passwords that passed scrypt once are re-checked with an HMAC; any change to a user drops its entry.
-  const papCache = new PapCache({ verify: (user, password) => pki.users.verifyPassword(user, password) });
+  // Users synced from a directory have their password checked by an LDAP bind as the user;
+  // local users by scrypt. The links and sources are held in memory (SyncedUserIndex).
+  const ldap = ldapContext(pki, log.child({ component: 'ldap' }));
+  const syncedUsers = new SyncedUserIndex(() => ({ links: ldap.store.allLinks(), sources: ldap.store.listSources() }));
+  const bindAuth = new LdapBindAuthenticator({ log: log.child({ component: 'ldap-bind' }) });
+  const verifyPassword = directoryAwareVerify(syncedUsers, bindAuth, (u: { passwordHash: string | null }, pw) => pki.users.verifyPassword(u, pw));
+  feed.on('user', () => syncedUsers.refresh());
+  feed.on('settings', () => syncedUsers.refresh());
+  // PAP passwords that passed scrypt once are re-checked with a keyed hash; any change to a user drops its entry.
+  // (A synced user has no local hash, so its password goes to the directory every time.)
+  const papCache = new PapCache({ verify: (user, password) => verifyPassword(user as { id?: number; passwordHash: string | null }, password) });
   const userCache = new UserLookupCache((username) => pki.users.find(username));
   feed.on('user', (ref) => {
     userCache.clear();
     papCache.invalidate(Number(ref));
   });
-  // The EAP workers keep their own status index and users: they get the same events.
-  for (const kind of ['cert', 'user', 'ca']) feed.on(kind, (ref) => radius?.eapPool?.broadcast(kind, ref));
+  // The EAP workers keep their own status index, users and directory links: they get the same events.
+  for (const kind of ['cert', 'user', 'ca', 'settings']) feed.on(kind, (ref) => radius?.eapPool?.broadcast(kind, ref));
+  // Directory sync on each source's schedule, in the primary only (one process writes).
+  const ldapScheduler = options.publishCrls === false ? undefined : new LdapSyncScheduler({
+    listSources: () => ldap.sources.list(), runSync: (name) => ldap.sync.run(name), log: log.child({ component: 'ldap-sync' }),
+  });
   const radiusUsers = withPapCache(withUserLookupCache(pki.users, userCache), papCache);
   // Registered devices for MAB, in memory, reloaded whole on any 'device' change. Only the
   // outer RADIUS path sees them: inside PEAP/TTLS a MAC is never a password.
@@ -162,9 +178,29 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
     // Decisions are written in batches (every 200 ms or 500 entries, one transaction each) so that no
     // authentication waits for a disk flush; accounting is committed before it is answered.
     const decisions = new DecisionLog({ storage: pki.authLog, log: radiusLog.child({ component: 'auth-log' }) });
+    // Lockout counts the wrong-password refusals of every method and worker from the decision stream.
+    const lockout = new LockoutTracker({
+      policy: config.lockout,
+      lock: (username, until, failures) => {
+        try {
+          const locked = pki.users.lock(username, until, { actor: 'radius', source: 'system' }, { failures });
+          if (locked) radiusLog.warn({ user: username, until: new Date(until).toISOString(), failures }, 'account locked after failed attempts');
+          return locked;
+        } catch (e) {
+          if ((e as AppError).code !== 'USER_NOT_FOUND') radiusLog.error({ user: username, err: (e as Error).message }, 'cannot lock the account');
+          return false;
+        }
+      },
+    });
     const accounting = new AccountingRecorder(pki.accounting);
     const engine = new RadiusAuthEngine({
-      ...(eap ? { eap } : {}), accounting, decisions,
+      ...(eap ? { eap } : {}), accounting,
+      decisions: {
+        record: (d) => {
+          decisions.record(d);
+          lockout.observe(d);
+        },
+      },
       clients: nasTable, policy, users: withDevices(radiusUsers, devices), dummyPasswordHash, log: radiusLog,
     });
     let server: RadiusServer;
@@ -245,6 +281,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
     }
   };
   if (publisher) renewOcspSigner();
+  ldapScheduler?.start();
   const pidFile = join(config.dataDir, PID_FILE);
   if (options.pidFile !== false) writePidFile(config.dataDir, [process.pid]);
   const pollNow = (): void => void feed.poll();
@@ -261,6 +298,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
       await radius?.eapPool?.close();
       radius?.accounting.flush();
       radius?.decisions.close();
+      ldapScheduler?.stop();
       feed.stop();
       publisher?.stop();
       clearInterval(refresher);

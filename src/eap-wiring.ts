@@ -2,7 +2,7 @@
 // engine in the main thread) and by every EAP worker thread (src/eap-worker.ts).
 import type { CertStatusIndex } from './ca/cert-status.js';
 import type { Logger } from './core/logger.js';
-import type { UserRecord } from './core/users.js';
+import { refusalVia, type UserRecord } from './core/users.js';
 import { serverTlsCredentials, type openPki } from './main.js';
 import { withDeviceCertificates, type ClientCertDeps } from './radius/eap/client-cert.js';
 import { EapEngine } from './radius/eap/engine.js';
@@ -62,7 +62,10 @@ export function eapCertificateSource(
         return undefined;
       }
     },
-    user: (username) => users.find(username),
+    user: (username) => {
+      const u = users.find(username);
+      return u && { username: u.username, enabled: u.enabled, refusal: refusalVia(users, u, 'certificate') };
+    },
     now,
   };
 }

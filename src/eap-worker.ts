@@ -7,7 +7,8 @@ import { CertStatusIndex } from './ca/cert-status.js';
 import type { AuthboxConfig } from './config/config.js';
 import { jsonLogger } from './core/logger.js';
 import { eapEngine } from './eap-wiring.js';
-import { openPki } from './main.js';
+import { ldapContext, openPki } from './main.js';
+import { LdapBindAuthenticator, SyncedUserIndex, directoryAwareVerify } from './ldap-sync/bind-auth.js';
 import { PapCache, withPapCache } from './radius/pap-cache.js';
 import { UserLookupCache, withUserLookupCache } from './radius/user-cache.js';
 import { asBuffer, reviveAttributes, type FromWorker, type ToWorker } from './radius/eap/pool.js';
@@ -30,7 +31,11 @@ try {
   const log = jsonLogger((line) => process.stdout.write(line), config.logLevel, { component: 'radius', eapWorker: index });
   const pki = openPki(config);
   const status = new CertStatusIndex(pki.store);
-  const papCache = new PapCache({ verify: (user, password) => pki.users.verifyPassword(user, password) });
+  // TTLS-PAP for a user synced from a directory: an LDAP bind as the user, as on the RADIUS thread.
+  const ldap = ldapContext(pki, log);
+  const synced = new SyncedUserIndex(() => ({ links: ldap.store.allLinks(), sources: ldap.store.listSources() }));
+  const verify = directoryAwareVerify(synced, new LdapBindAuthenticator({ log }), (u: { passwordHash: string | null }, pw) => pki.users.verifyPassword(u, pw));
+  const papCache = new PapCache({ verify: (user, password) => verify(user as { id?: number; passwordHash: string | null }, password) });
   const userCache = new UserLookupCache((username) => pki.users.find(username));
   const users = withPapCache(withUserLookupCache(pki.users, userCache), papCache);
   const engine = eapEngine(pki, status, log, users, data.dummyPasswordHash, { stateTag: index, ticketKeys: asBuffer(data.ticketKeys) });
@@ -41,7 +46,9 @@ try {
     else if (kind === 'user') {
       userCache.clear();
       papCache.invalidate(Number(ref));
-    } else if (kind === 'ca') pki.authority.reload();
+      synced.refresh();
+    } else if (kind === 'settings') synced.refresh();
+    else if (kind === 'ca') pki.authority.reload();
   };
 
   port.on('message', (m: ToWorker) => {

@@ -24,6 +24,12 @@ import { SqliteUserStore } from './store/users-store.js';
 import { SqliteAccountingStore } from './store/accounting-store.js';
 import { SqliteAuthLogStore } from './store/auth-log-store.js';
 import { SqliteDeviceStore } from './store/devices-store.js';
+import { SqliteLdapStore } from './store/ldap-store.js';
+import { CrlReason } from './ca/crl.js';
+import { silentLogger, type Logger } from './core/logger.js';
+import { LdapSourceService } from './ldap-sync/source.js';
+import { LdapSync, type CertificateRevoker } from './ldap-sync/sync.js';
+import { syncUsersFrom } from './ldap-sync/users-port.js';
 
 export { startDaemon } from './daemon.js';
 
@@ -55,7 +61,7 @@ export function openPki(config: AuthboxConfig, clock: () => Date = () => new Dat
   const authority = new CertificateAuthority({
     storage: store, vault, urls: publicUrls(config.publicUrl), organization: config.organization, clock,
   });
-  const users = new UserService({ storage: new SqliteUserStore(db), master, clock });
+  const users = new UserService({ storage: new SqliteUserStore(db), master, clock, policy: config.passwords });
   const nas = new NasService({ storage: new SqliteNasStore(db), master, clock });
   const policy = new PolicyService({ storage: new SqlitePolicyStore(db) });
   const accounting = new SqliteAccountingStore(db);
@@ -152,4 +158,31 @@ export function serverTlsCredentials(pki: Pki): { certDer: Buffer; keyId: string
 export function readVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
+}
+
+export interface LdapContext {
+  pki: Pki;
+  store: SqliteLdapStore;
+  sources: LdapSourceService;
+  sync: LdapSync;
+}
+
+/** The LDAP engine over an open data folder: sources, sync, and the certificates a sync may revoke. */
+export function ldapContext(pki: Pki, log: Logger = silentLogger): LdapContext {
+  const store = new SqliteLdapStore(pki.db);
+  const master = readMasterKey(pki.config.masterKeyFile);
+  const sources = new LdapSourceService({ storage: store, master });
+  const certificates: CertificateRevoker = {
+    revokeAllOf(username: string, by: Actor): number {
+      const now = Date.now();
+      const certs = [
+        ...pki.store.queryCertificates({ username, status: 'valid', now }),
+        ...pki.store.queryCertificates({ username, status: 'hold', now }),
+      ];
+      for (const c of certs) pki.authority.revoke(c.serial, CrlReason.affiliationChanged, by);
+      return certs.length;
+    },
+  };
+  const sync = new LdapSync({ sources, storage: store, users: syncUsersFrom(pki.users), certificates, log });
+  return { pki, store, sources, sync };
 }

@@ -19,13 +19,15 @@ import { nasAddCommand, nasListCommand, nasRemoveCommand } from './commands/nas.
 import { policyMethodsCommand, policyRemoveCommand, policySetCommand, policyShowCommand } from './commands/policy.js';
 import { serveCommand } from './commands/serve.js';
 import {
-  userAddCommand, userDisableCommand, userEnableCommand, userListCommand, userPasswdCommand,
+  userAddCommand, userDisableCommand, userEnableCommand, userListCommand, userPasswdCommand, userResetPasswordCommand, userSetCommand,
+  userShowCommand, userUnlockCommand,
 } from './commands/user.js';
 
 const COMMANDS: readonly CommandSpec[] = [
   initCommand, serveCommand, caCertCommand,
   certIssueCommand, certSignCommand, certSignBatchCommand, certRevokeCommand, certUnholdCommand, certListCommand, certShowCommand,
-  userAddCommand, userPasswdCommand, userDisableCommand, userEnableCommand, userListCommand,
+  userAddCommand, userPasswdCommand, userDisableCommand, userEnableCommand, userListCommand, userShowCommand, userSetCommand,
+  userUnlockCommand, userResetPasswordCommand,
   nasAddCommand, nasListCommand, nasRemoveCommand,
   ldapAddCommand, ldapListCommand, ldapTestCommand, ldapSyncCommand, ldapRunsCommand, ldapRemoveCommand,
   deviceAddCommand, deviceListCommand, deviceShowCommand, deviceRemoveCommand, deviceDisableCommand, deviceEnableCommand,

@@ -3,8 +3,9 @@
 // environment.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseKeyType, type KeyType } from '../ca/keys.js';
+import { parseCidr } from '../core/cidr.js';
 import { AppError } from '../core/errors.js';
 
 export interface ListenAddress {
@@ -33,6 +34,23 @@ export interface AuthboxConfig {
   };
   /** The least level written to stdout; accepted authentications are logged at debug. */
   readonly logLevel: LogLevel;
+  /** Scheduled backups by the daemon; absent when authbox.json has no "backup". */
+  readonly backup?: BackupSettings;
+  /** GET /metrics (Prometheus) is answered to these networks only; others get 403. */
+  readonly metrics: { readonly allow: readonly string[] };
+  /** Rules for local passwords (core/users.ts PasswordPolicy). */
+  readonly passwords: { readonly minLength: number; readonly minClasses: number; readonly history: number; readonly maxAgeDays: number };
+  /** Failed password attempts before an account is locked (0: never), counted over windowMinutes, locked for durationMinutes. */
+  readonly lockout: { readonly attempts: number; readonly windowMinutes: number; readonly durationMinutes: number };
+}
+
+export interface BackupSettings {
+  /** Absolute; a relative "dir" in authbox.json is taken from the data folder. */
+  readonly dir: string;
+  readonly everyHours: number;
+  readonly keep: number;
+  /** Absolute, like dir; its first line is the passphrase. */
+  readonly passphraseFile: string;
 }
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -48,6 +66,10 @@ export interface StoredSettings {
   crl?: Partial<AuthboxConfig['crl']>;
   radius?: { listen?: string; accountingListen?: string; eapWorkers?: number };
   log?: { level?: string };
+  backup?: { dir?: string; everyHours?: number; keep?: number; passphraseFile?: string };
+  metrics?: { allow?: string[] };
+  passwords?: Partial<AuthboxConfig['passwords']>;
+  lockout?: Partial<AuthboxConfig['lockout']>;
 }
 
 export const CONFIG_FILE = 'authbox.json';
@@ -139,6 +161,19 @@ export function loadConfig(dataDir: string, env: NodeJS.ProcessEnv = process.env
       eapWorkers: eapWorkers(overrides.eapWorkers ?? stored.radius?.eapWorkers),
     },
     logLevel: parseLogLevel(overrides.logLevel ?? stored.log?.level ?? 'info'),
+    ...(stored.backup !== undefined ? { backup: backupSettings(dataDir, stored.backup) } : {}),
+    metrics: { allow: metricsAllow(stored.metrics?.allow) },
+    passwords: {
+      minLength: within(stored.passwords?.minLength, 8, 'passwords.minLength', 8, 128),
+      minClasses: within(stored.passwords?.minClasses, 1, 'passwords.minClasses', 1, 4),
+      history: within(stored.passwords?.history, 0, 'passwords.history', 0, 24),
+      maxAgeDays: within(stored.passwords?.maxAgeDays, 0, 'passwords.maxAgeDays', 0, 3650),
+    },
+    lockout: {
+      attempts: within(stored.lockout?.attempts, 10, 'lockout.attempts', 0, 1000),
+      windowMinutes: within(stored.lockout?.windowMinutes, 15, 'lockout.windowMinutes', 1, 1440),
+      durationMinutes: within(stored.lockout?.durationMinutes, 15, 'lockout.durationMinutes', 1, 525_600),
+    },
   };
   return deepFreeze(config);
 }
@@ -149,6 +184,37 @@ function eapWorkers(value: number | undefined): number {
   if (value === undefined) return DEFAULT_EAP_WORKERS;
   if (!Number.isInteger(value) || value < 0 || value > 64) throw new AppError('BAD_INPUT', 'radius.eapWorkers must be a whole number from 0 to 64');
   return value;
+}
+
+function within(value: unknown, fallback: number, what: string, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new AppError('BAD_INPUT', `${what} must be a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** Loopback by default: metrics tell an attacker which CAs expire when and how busy RADIUS is. */
+export const DEFAULT_METRICS_ALLOW = ['127.0.0.1/32', '::1/128'];
+function metricsAllow(value: unknown): string[] {
+  if (value === undefined) return [...DEFAULT_METRICS_ALLOW];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || !parseCidr(v))) {
+    throw new AppError('BAD_INPUT', 'metrics.allow must be a list of addresses or networks, e.g. ["127.0.0.1/32", "10.0.0.0/8"] ([] allows nobody)');
+  }
+  return value.map((v: string) => v.trim());
+}
+
+function backupSettings(dataDir: string, b: NonNullable<StoredSettings['backup']>): BackupSettings {
+  if (typeof b !== 'object' || b === null) throw new AppError('BAD_INPUT', '"backup" must be an object');
+  if (typeof b.dir !== 'string' || b.dir === '') throw new AppError('BAD_INPUT', 'backup.dir must name a folder');
+  if (typeof b.passphraseFile !== 'string' || b.passphraseFile === '') {
+    throw new AppError('BAD_INPUT', 'backup.passphraseFile must name a file (a backup is always encrypted with a passphrase)');
+  }
+  const keep = positive(b.keep, 7, 'backup.keep');
+  if (!Number.isInteger(keep)) throw new AppError('BAD_INPUT', 'backup.keep must be a whole number of at least 1');
+  const dir = resolve(dataDir, b.dir);
+  if (dir === resolve(dataDir)) throw new AppError('BAD_INPUT', 'backup.dir must not be the data folder itself');
+  return { dir, everyHours: positive(b.everyHours, 24, 'backup.everyHours', 0.25), keep, passphraseFile: resolve(dataDir, b.passphraseFile) };
 }
 
 function parseLogLevel(value: string): LogLevel {

@@ -3,6 +3,7 @@
 
 export type ErrorCode =
   | 'BAD_INPUT'
+  | 'DIRECTORY_UNAVAILABLE'
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'DATA_DIR_EXISTS'
@@ -36,6 +37,9 @@ export type ErrorCode =
   | 'DEVICE_NOT_FOUND'
   | 'LISTEN_FAILED'
   | 'OCSP_MALFORMED'
+  | 'BACKUP_INVALID'
+  | 'BACKUP_DECRYPT_FAILED'
+  | 'PASSPHRASE_INVALID'
   | 'INTERNAL';
 
 export class AppError extends Error {

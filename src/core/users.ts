@@ -3,7 +3,7 @@
 // §8.3), so that is kept too, sealed with the master key and the user id as AAD, so a
 // copy of the database alone reveals neither. CHAP (RFC 1994 §4.1) needs the password
 // itself: it is kept, sealed the same way, only for a user added or changed with --chap.
-import { randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomInt, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 import type { Actor } from './actor.js';
 import { seal as sealKey, unseal as unsealKey } from './seal.js';
 import { AppError } from './errors.js';
@@ -37,14 +37,85 @@ export interface UserRecord {
   groups: string[];
   createdAt: number;
   updatedAt: number;
+  displayName: string | null;
+  email: string | null;
+  /** ms since the epoch; null: the account never expires. */
+  accountExpiresAt: number | null;
+  /** When the password was last set; null for a user without a local password. */
+  passwordChangedAt: number | null;
+  /** Locked after too many failed attempts until then; null: not locked. */
+  lockedUntil: number | null;
 }
 
-export interface NewUserRow {
+/** Name, e-mail and expiry: undefined leaves a field as it is, null clears it. */
+export interface ProfileChange {
+  displayName?: string | null;
+  email?: string | null;
+  accountExpiresAt?: number | null;
+}
+
+export interface NewUserRow extends ProfileChange {
   username: string;
   passwordHash: string;
   groups: string[];
   enabled: boolean;
   at: number;
+}
+
+/** A user whose password is checked elsewhere (a directory): no hash, no NT hash. */
+export interface ExternalUserRow extends ProfileChange {
+  username: string;
+  groups: string[];
+  enabled: boolean;
+  /** Where it comes from, e.g. 'ldap:corp'. */
+  source: string;
+  at: number;
+}
+
+/** The password rules (config `passwords`). */
+export interface PasswordPolicy {
+  minLength: number;
+  /** How many of lower case, upper case, digits and other characters a password needs (1-4). */
+  minClasses: number;
+  /** A new password may not be any of this many earlier ones (0: no rule). */
+  history: number;
+  /** Days a password is good for (0: forever); an older one is refused for password methods. */
+  maxAgeDays: number;
+}
+
+export const DEFAULT_PASSWORD_POLICY: PasswordPolicy = { minLength: PASSWORD_MIN, minClasses: 1, history: 0, maxAgeDays: 0 };
+
+/** Why an account may not authenticate now, whatever its credentials; in the decision log's words. */
+export type AccountRefusal = 'account disabled' | 'account expired' | 'account locked' | 'password expired';
+
+/** What accountRefusal reads of a user; a RADIUS engine's user may carry only `enabled`. */
+export type AccountStanding = Pick<UserRecord, 'enabled'> & Partial<Pick<UserRecord, 'accountExpiresAt' | 'lockedUntil' | 'passwordChangedAt'>>;
+
+/**
+ * The refusal through a users engine that knows the clock and the policy (UserService.refusalOf,
+ * inherited by the RADIUS wrappers), or, for one that does not, only whether it is disabled.
+ */
+export function refusalVia(users: object, user: AccountStanding, method: 'password' | 'certificate'): AccountRefusal | undefined {
+  const f = (users as { refusalOf?: (u: AccountStanding, m: 'password' | 'certificate') => AccountRefusal | undefined }).refusalOf;
+  if (typeof f === 'function') return f.call(users, user, method);
+  return user.enabled ? undefined : 'account disabled';
+}
+
+/**
+ * The account's standing at `now`: disabled, expired, locked (until lockedUntil), or, for
+ * a password method, a password older than the policy allows. Undefined: it may go on.
+ */
+export function accountRefusal(
+  user: AccountStanding,
+  now: number, password?: { maxAgeDays: number },
+): AccountRefusal | undefined {
+  if (!user.enabled) return 'account disabled';
+  if (user.accountExpiresAt != null && now >= user.accountExpiresAt) return 'account expired';
+  if (user.lockedUntil != null && now < user.lockedUntil) return 'account locked';
+  if (password && password.maxAgeDays > 0 && user.passwordChangedAt != null && now >= user.passwordChangedAt + password.maxAgeDays * 86_400_000) {
+    return 'password expired';
+  }
+  return undefined;
 }
 
 /** The reversible forms of a password, each sealed under the master key with the user id. */
@@ -63,8 +134,14 @@ export interface UserStorage {
    */
   insertUser(row: NewUserRow, sealPasswords: (id: number) => SealedPasswords, by: Actor): UserRecord;
   /** Replaces the hash and both sealed forms; a null `chapPassword` drops the CHAP copy. */
-  updatePassword(id: number, passwordHash: string, sealed: SealedPasswords, at: number, by: Actor): void;
+  updatePassword(id: number, passwordHash: string, sealed: SealedPasswords, at: number, by: Actor, options?: { reset?: boolean }): void;
   setEnabled(id: number, enabled: boolean, at: number, by: Actor): void;
+  insertExternalUser(row: ExternalUserRow, by: Actor): UserRecord;
+  setGroups(id: number, groups: readonly string[], at: number, by: Actor): void;
+  updateProfile(id: number, change: ProfileChange, at: number, by: Actor): void;
+  setLockedUntil(id: number, until: number | null, at: number, by: Actor, detail?: Record<string, unknown>): void;
+  /** The newest `n` earlier password hashes. */
+  passwordHistory(id: number, n: number): string[];
   /** Case-insensitive. */
   findUser(username: string): UserRecord | undefined;
   listUsers(): UserRecord[];
@@ -87,11 +164,28 @@ export function validateGroupName(group: string): void {
   }
 }
 
-/** Minimal rules for now; the message never repeats the password. */
-export function validatePassword(password: string): void {
+/** Length and character classes; the message never repeats the password. */
+export function validatePassword(password: string, policy: Pick<PasswordPolicy, 'minLength' | 'minClasses'> = DEFAULT_PASSWORD_POLICY): void {
   const n = charCount(password);
-  if (n < PASSWORD_MIN) throw new AppError('PASSWORD_POLICY', `the password is too short: at least ${PASSWORD_MIN} characters`);
+  const min = Math.max(PASSWORD_MIN, policy.minLength);
+  if (n < min) throw new AppError('PASSWORD_POLICY', `the password is too short: at least ${min} characters`);
   if (n > PASSWORD_MAX) throw new AppError('PASSWORD_POLICY', `the password is too long: at most ${PASSWORD_MAX} characters`);
+  const classes = [/\p{Ll}/u, /\p{Lu}/u, /\p{Nd}/u, /[^\p{Ll}\p{Lu}\p{Nd}]/u].filter((re) => re.test(password)).length;
+  if (classes < policy.minClasses) {
+    throw new AppError('PASSWORD_POLICY', `the password needs ${policy.minClasses} of: lower case, upper case, digits, other characters`);
+  }
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+/** Checks what `user add/set` take besides the name and password. */
+export function validateProfile(change: ProfileChange): void {
+  if (change.displayName != null && (charCount(change.displayName) > 256 || CONTROL_CHARS.test(change.displayName))) {
+    throw new AppError('BAD_INPUT', 'a display name has at most 256 characters and no control characters');
+  }
+  if (change.email != null && (change.email.length > 254 || !EMAIL.test(change.email))) {
+    throw new AppError('BAD_INPUT', `"${change.email}" is not an e-mail address`);
+  }
+  if (change.accountExpiresAt != null && !Number.isFinite(change.accountExpiresAt)) throw new AppError('BAD_INPUT', 'bad expiry date');
 }
 
 const scryptOptions = (N: number, r: number, p: number) => ({ N, r, p, maxmem: 128 * N * r * 2 });
@@ -129,17 +223,21 @@ export class UserService {
   private readonly master: Buffer;
   private readonly clock: () => Date;
 
-  constructor(deps: { storage: UserStorage; master: Buffer; clock?: () => Date }) {
+  readonly policy: PasswordPolicy;
+
+  constructor(deps: { storage: UserStorage; master: Buffer; clock?: () => Date; policy?: PasswordPolicy }) {
     if (deps.master.length !== 32) throw new AppError('MASTER_KEY_INVALID', 'the master key must be 32 bytes');
     this.storage = deps.storage;
     this.master = deps.master;
     this.clock = deps.clock ?? (() => new Date());
+    this.policy = deps.policy ?? DEFAULT_PASSWORD_POLICY;
   }
 
   /** `chap`: also keep the password sealed, so that CHAP can check it (off by default). */
-  add(input: { username: string; password: string; groups?: readonly string[]; enabled?: boolean; chap?: boolean }, by: Actor): UserRecord {
+  add(input: { username: string; password: string; groups?: readonly string[]; enabled?: boolean; chap?: boolean } & ProfileChange, by: Actor): UserRecord {
     validateUsername(input.username);
-    validatePassword(input.password);
+    validatePassword(input.password, this.policy);
+    validateProfile(input);
     const groups = dedupeGroups(input.groups ?? []);
     groups.forEach(validateGroupName);
     // Refused before the slow hash; the unique index still decides a race.
@@ -148,7 +246,10 @@ export class UserService {
     const clear = input.chap ? Buffer.from(input.password, 'utf8') : undefined;
     try {
       return this.storage.insertUser(
-        { username: input.username, passwordHash: hashPassword(input.password), groups, enabled: input.enabled ?? true, at: this.now() },
+        {
+          username: input.username, passwordHash: hashPassword(input.password), groups, enabled: input.enabled ?? true, at: this.now(),
+          ...profileOf(input),
+        },
         (id) => this.sealPasswords(id, nt, clear),
         by,
       );
@@ -158,14 +259,19 @@ export class UserService {
     }
   }
 
-  /** Without `chap`, any sealed CHAP copy of the old password is dropped. */
-  setPassword(username: string, password: string, by: Actor, options: { chap?: boolean } = {}): UserRecord {
+  /** Without `chap`, any sealed CHAP copy of the old password is dropped. A new password also ends a lockout. */
+  setPassword(username: string, password: string, by: Actor, options: { chap?: boolean; reset?: boolean } = {}): UserRecord {
     const user = this.get(username);
-    validatePassword(password);
+    if (user.source !== 'local') {
+      throw new AppError('BAD_INPUT', `"${user.username}" comes from ${user.source}: its password is the directory's (change it there)`);
+    }
+    validatePassword(password, this.policy);
+    this.refuseReuse(user, password);
     const nt = ntHash(password);
     const clear = options.chap ? Buffer.from(password, 'utf8') : undefined;
     try {
-      this.storage.updatePassword(user.id, hashPassword(password), this.sealPasswords(user.id, nt, clear), this.now(), by);
+      this.storage.updatePassword(user.id, hashPassword(password), this.sealPasswords(user.id, nt, clear), this.now(), by,
+        options.reset ? { reset: true } : {});
     } finally {
       nt.fill(0);
       clear?.fill(0);
@@ -179,6 +285,76 @@ export class UserService {
     if (user.enabled === enabled) return false;
     this.storage.setEnabled(user.id, enabled, this.now(), by);
     return true;
+  }
+
+  /**
+   * A one-time temporary password that meets the policy, set at once (helpdesk reset); the
+   * caller shows it once. The user should change it (`user passwd`).
+   */
+  resetPassword(username: string, by: Actor, options: { chap?: boolean } = {}): { user: UserRecord; password: string } {
+    const length = Math.max(16, this.policy.minLength);
+    // Unambiguous characters of every class; 16 of them carry about 90 bits.
+    const sets = ['abcdefghjkmnpqrstuvwxyz', 'ABCDEFGHJKLMNPQRSTUVWXYZ', '23456789', '-_.!'];
+    const pick = (set: string): string => set[randomInt(set.length)]!;
+    const chars = sets.map(pick);
+    const all = sets.join('');
+    while (chars.length < length) chars.push(pick(all));
+    for (let i = chars.length - 1; i > 0; i--) {
+      const j = randomInt(i + 1);
+      [chars[i], chars[j]] = [chars[j]!, chars[i]!];
+    }
+    const password = chars.join('');
+    return { user: this.setPassword(username, password, by, { ...options, reset: true }), password };
+  }
+
+  /** Name, e-mail, account expiry (null clears). */
+  updateProfile(username: string, change: ProfileChange, by: Actor): UserRecord {
+    const user = this.get(username);
+    validateProfile(change);
+    this.storage.updateProfile(user.id, change, this.now(), by);
+    return this.get(username);
+  }
+
+  /** Replaces the user's groups. */
+  setGroups(username: string, groups: readonly string[], by: Actor): UserRecord {
+    const user = this.get(username);
+    const clean = dedupeGroups(groups);
+    clean.forEach(validateGroupName);
+    this.storage.setGroups(user.id, clean, this.now(), by);
+    return this.get(username);
+  }
+
+  /** A user whose password a directory checks (LDAP sync): no local hash or NT hash. */
+  addExternal(input: { username: string; source: string; groups?: readonly string[]; enabled?: boolean } & ProfileChange, by: Actor): UserRecord {
+    validateUsername(input.username);
+    validateProfile(input);
+    const groups = dedupeGroups(input.groups ?? []);
+    groups.forEach(validateGroupName);
+    if (this.storage.findUser(input.username)) throw new AppError('USER_EXISTS', `user "${input.username}" already exists`);
+    return this.storage.insertExternalUser({
+      username: input.username, groups, enabled: input.enabled ?? true, source: input.source, at: this.now(), ...profileOf(input),
+    }, by);
+  }
+
+  /** Locks the account until `until` (too many failed attempts); false when it is already locked that long. */
+  lock(username: string, until: number, by: Actor, detail?: Record<string, unknown>): boolean {
+    const user = this.get(username);
+    if (user.lockedUntil !== null && user.lockedUntil >= until) return false;
+    this.storage.setLockedUntil(user.id, until, this.now(), by, detail);
+    return true;
+  }
+
+  /** Ends a lockout; false when the account was not locked. */
+  unlock(username: string, by: Actor): boolean {
+    const user = this.get(username);
+    if (user.lockedUntil === null) return false;
+    this.storage.setLockedUntil(user.id, null, this.now(), by);
+    return true;
+  }
+
+  /** Why the account may not authenticate now (see accountRefusal); `password`: a password method, so its age counts. */
+  refusalOf(user: AccountStanding, method: 'password' | 'certificate'): AccountRefusal | undefined {
+    return accountRefusal(user, this.now(), method === 'password' ? this.policy : undefined);
   }
 
   find(username: string): UserRecord | undefined {
@@ -225,6 +401,16 @@ export class UserService {
     return unsealKey(this.master, chapPasswordAad(user.id), user.chapPasswordSealed);
   }
 
+  /** The reuse rule: none of the last `history` passwords (each an scrypt check). */
+  private refuseReuse(user: UserRecord, password: string): void {
+    const n = this.policy.history;
+    if (n <= 0) return;
+    const earlier = [user.passwordHash, ...this.storage.passwordHistory(user.id, n - 1)].filter((h): h is string => !!h);
+    if (earlier.some((h) => checkHashSync(h, password))) {
+      throw new AppError('PASSWORD_POLICY', `the password was used before: choose one that is not among the last ${n}`);
+    }
+  }
+
   private sealPasswords(id: number, nt: Buffer, clear: Buffer | undefined): SealedPasswords {
     return {
       ntHash: sealKey(this.master, ntHashAad(id), nt),
@@ -235,6 +421,19 @@ export class UserService {
   private now(): number {
     return this.clock().getTime();
   }
+}
+
+const profileOf = (p: ProfileChange): ProfileChange => ({
+  ...(p.displayName !== undefined ? { displayName: p.displayName } : {}),
+  ...(p.email !== undefined ? { email: p.email } : {}),
+  ...(p.accountExpiresAt !== undefined ? { accountExpiresAt: p.accountExpiresAt } : {}),
+});
+
+function checkHashSync(encoded: string, password: string): boolean {
+  const parsed = parseHash(encoded);
+  if (!parsed) return false;
+  const candidate = scryptSync(password, parsed.salt, parsed.hash.length, scryptOptions(parsed.N, parsed.r, parsed.p));
+  return timingSafeEqual(candidate, parsed.hash);
 }
 
 /** Groups compare case-insensitively (the column is NOCASE): keep the first spelling. */

@@ -3,6 +3,7 @@
 // cannot serve MS-CHAPv2 or PEAP. Binds per source are limited in number; a server that
 // fails to answer is marked down and not tried again until a delay has passed, so a dead
 // directory costs RADIUS one quick answer, not a timeout per request.
+import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { DirectoryConnection, type DirectoryEndpoint, type DirectoryTimeouts } from './directory.js';
 import { isLdapError } from './errors.js';
@@ -148,6 +149,10 @@ export function directoryAwareVerify<U extends { id?: number; passwordHash: stri
     if (link.vanished) return false;
     const source = directory.sourceById(link.sourceId);
     if (!source) return false;
-    return auth.verify({ sourceId: source.id, endpoint: { url: source.url, starttls: source.starttls, caPem: source.caPem }, dn: link.dn }, password);
+    const outcome = await auth.check({ sourceId: source.id, endpoint: { url: source.url, starttls: source.starttls, caPem: source.caPem }, dn: link.dn }, password);
+    // Not a wrong password (no lockout count, no refusal): the request gets no answer, and the
+    // NAS asks its other RADIUS server, as with any backend failure.
+    if (outcome === 'down') throw new AppError('DIRECTORY_UNAVAILABLE', 'the directory that checks this user\'s password does not answer');
+    return outcome === 'accept';
   };
 }

@@ -1,10 +1,7 @@
-// What the sync needs from the users engine, and an adapter over UserService. UserService
-// has no way yet to add a user without a local password or to replace a user's groups;
-// until it has (see the report of issue "LDAP sync"), those two writes go through
-// InterimUserWrites (store/ldap-store.ts), which keeps the same rules: validated names,
-// a 'user' change row and an audit row in the caller's transaction.
+// What the sync needs from the users engine, and its adapter over UserService: every
+// write goes through UserService (validated, with a 'user' change row and an audit row).
 import type { Actor } from '../core/actor.js';
-import { validateGroupName, validateUsername, type UserRecord, type UserService } from '../core/users.js';
+import type { UserRecord, UserService } from '../core/users.js';
 
 export interface SyncUsers {
   list(): UserRecord[];
@@ -17,23 +14,13 @@ export interface SyncUsers {
   setEnabled(username: string, enabled: boolean, by: Actor): boolean;
 }
 
-export interface InterimUserWrites {
-  insertSyncedUser(row: { username: string; groups: string[]; enabled: boolean; source: string; at: number }, by: Actor): UserRecord;
-  setUserGroups(userId: number, groups: string[], at: number, by: Actor): void;
-}
-
-export function syncUsersFrom(users: UserService, interim: InterimUserWrites, clock: () => Date = () => new Date()): SyncUsers {
+export function syncUsersFrom(users: UserService): SyncUsers {
   return {
     list: () => users.list(),
     find: (username) => users.find(username),
-    addSynced(input, by) {
-      validateUsername(input.username);
-      input.groups.forEach(validateGroupName);
-      return interim.insertSyncedUser({ ...input, at: clock().getTime() }, by);
-    },
+    addSynced: (input, by) => users.addExternal(input, by),
     setGroups(username, groups, by) {
-      groups.forEach(validateGroupName);
-      interim.setUserGroups(users.get(username).id, groups, clock().getTime(), by);
+      users.setGroups(username, groups, by);
     },
     setEnabled: (username, enabled, by) => users.setEnabled(username, enabled, by),
   };

@@ -20,6 +20,7 @@ import { EapCode, EapType, decodeEap, encodeEap } from './eap/codec.js';
 import type { EapMethodFilter, EapResult } from './eap/engine.js';
 import { parseAccounting, type AccountingRecorder } from './accounting.js';
 import type { AuthDecision } from '../core/auth-log.js';
+import { refusalVia, type AccountRefusal } from '../core/users.js';
 
 export interface RadiusClients {
   lookup(address: string): NasClient | undefined;
@@ -73,7 +74,7 @@ export interface RadiusStats {
 export type Outcome = 'accept' | 'reject';
 
 /** Why a request was refused, in plain words for the log; the NAS only ever sees REJECT_MESSAGE. */
-export type RejectReason = 'unknown user' | 'wrong password' | 'account disabled' | 'no user name'
+export type RejectReason = 'unknown user' | 'wrong password' | AccountRefusal | 'no user name'
   | 'no password' | 'method not supported yet' | typeof METHOD_NOT_ALLOWED;
 
 /** The same words for every refusal: which of the name or the password was wrong is not said. */
@@ -257,7 +258,8 @@ export class RadiusAuthEngine {
       }
       // The password is checked even for a disabled account, so that its state does not show in the timing.
       const ok = await this.deps.users.verifyPassword(user, password);
-      if (!user.enabled) return { outcome: 'reject', reason: 'account disabled', username: user.username };
+      const refused = refusalVia(this.deps.users, user, 'password');
+      if (refused) return { outcome: 'reject', reason: refused, username: user.username };
       if (!ok) return { outcome: 'reject', reason: 'wrong password', username: user.username };
       return { outcome: 'accept', username: user.username, ...(user.groups ? { groups: user.groups } : {}) };
     } finally {

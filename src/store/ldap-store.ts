@@ -3,12 +3,9 @@
 // transaction; no secret goes into an audit row.
 import type { Statement } from 'better-sqlite3';
 import type { Actor } from '../core/actor.js';
-import { AppError } from '../core/errors.js';
-import type { UserRecord } from '../core/users.js';
 import { LdapError } from '../ldap-sync/errors.js';
 import type { AttributeMap, Preset } from '../ldap-sync/presets.js';
 import type { CertPolicy, LdapSourceRecord, LdapStorage, NewLdapSourceRow, SyncRunRecord, UserLink } from '../ldap-sync/source.js';
-import type { InterimUserWrites } from '../ldap-sync/users-port.js';
 import { ChangeLog } from './changes.js';
 import type { Db } from './db.js';
 
@@ -44,7 +41,7 @@ const toLink = (r: LinkRow): UserLink => ({
   vanished: r.vanished === 1, syncDisabled: r.sync_disabled === 1,
 });
 
-export class SqliteLdapStore implements LdapStorage, InterimUserWrites {
+export class SqliteLdapStore implements LdapStorage {
   private readonly changes: ChangeLog;
   private readonly byName: Statement;
   private readonly byId: Statement;
@@ -139,42 +136,4 @@ export class SqliteLdapStore implements LdapStorage, InterimUserWrites {
       .run(l.userId, l.sourceId, l.remoteId, l.dn, l.lastSeen, l.vanished ? 1 : 0, l.syncDisabled ? 1 : 0);
   }
 
-  // Interim user writes (until UserService can add a user without a password and set groups).
-
-  insertSyncedUser(row: { username: string; groups: string[]; enabled: boolean; source: string; at: number }, by: Actor): UserRecord {
-    return this.transaction(() => {
-      let id: number;
-      try {
-        id = Number(this.db.prepare(`INSERT INTO users (username, password_hash, enabled, source, created_at, updated_at)
-          VALUES (?, NULL, ?, ?, ?, ?)`).run(row.username, row.enabled ? 1 : 0, row.source, row.at, row.at).lastInsertRowid);
-      } catch (e) {
-        if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new AppError('USER_EXISTS', `user "${row.username}" already exists`);
-        throw e;
-      }
-      const insertGroup = this.db.prepare('INSERT OR IGNORE INTO user_groups (user_id, group_name) VALUES (?, ?)');
-      for (const g of row.groups) insertGroup.run(id, g);
-      this.changes.record('user', String(id));
-      this.changes.audit(by.actor, by.source, 'user.add', row.username, { groups: row.groups, enabled: row.enabled, source: row.source });
-      const u = this.db.prepare('SELECT id, username, enabled, source, created_at, updated_at FROM users WHERE id = ?').get(id) as {
-        id: number; username: string; enabled: number; source: string; created_at: number; updated_at: number;
-      };
-      return {
-        id: u.id, username: u.username, passwordHash: null, ntHashSealed: null, chapPasswordSealed: null, enabled: u.enabled === 1,
-        source: u.source, groups: [...row.groups], createdAt: u.created_at, updatedAt: u.updated_at,
-      };
-    });
-  }
-
-  setUserGroups(userId: number, groups: string[], at: number, by: Actor): void {
-    this.transaction(() => {
-      const user = this.db.prepare('SELECT username FROM users WHERE id = ?').get(userId) as { username: string } | undefined;
-      if (!user) throw new AppError('USER_NOT_FOUND', `no user with id ${userId}`);
-      this.db.prepare('DELETE FROM user_groups WHERE user_id = ?').run(userId);
-      const insertGroup = this.db.prepare('INSERT OR IGNORE INTO user_groups (user_id, group_name) VALUES (?, ?)');
-      for (const g of groups) insertGroup.run(userId, g);
-      this.db.prepare('UPDATE users SET updated_at = ? WHERE id = ?').run(at, userId);
-      this.changes.record('user', String(userId));
-      this.changes.audit(by.actor, by.source, 'user.groups', user.username, { groups });
-    });
-  }
 }

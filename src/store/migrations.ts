@@ -261,4 +261,21 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX device_certificates_mac ON device_certificates(mac);
   `,
+  /* 9: account details, expiry, lockout and password history */ `
+  ALTER TABLE users ADD COLUMN display_name TEXT;
+  ALTER TABLE users ADD COLUMN email TEXT;
+  -- ms since the epoch; NULL: never.
+  ALTER TABLE users ADD COLUMN account_expires_at INTEGER;
+  ALTER TABLE users ADD COLUMN password_changed_at INTEGER;
+  -- Locked after too many failed attempts until this time (ms); NULL: not locked.
+  ALTER TABLE users ADD COLUMN locked_until INTEGER;
+  UPDATE users SET password_changed_at = updated_at WHERE password_hash IS NOT NULL;
+  -- Earlier password hashes (scrypt), newest first by changed_at, for the reuse rule.
+  CREATE TABLE user_password_history (
+    user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    password_hash TEXT NOT NULL,
+    changed_at    INTEGER NOT NULL
+  );
+  CREATE INDEX user_password_history_user ON user_password_history(user_id, changed_at);
+  `,
 ];

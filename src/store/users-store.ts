@@ -3,14 +3,19 @@
 import type { Statement } from 'better-sqlite3';
 import type { Actor } from '../core/actor.js';
 import { AppError } from '../core/errors.js';
-import type { NewUserRow, SealedPasswords, UserRecord, UserStorage } from '../core/users.js';
+import type { ExternalUserRow, NewUserRow, ProfileChange, SealedPasswords, UserRecord, UserStorage } from '../core/users.js';
 import { ChangeLog } from './changes.js';
 import type { Db } from './db.js';
 
 interface UserRow {
   id: number; username: string; password_hash: string | null; nt_hash_sealed: Buffer | null;
   chap_password_sealed: Buffer | null; enabled: number; source: string; created_at: number; updated_at: number; groups: string | null;
+  display_name: string | null; email: string | null; account_expires_at: number | null; password_changed_at: number | null;
+  locked_until: number | null;
 }
+
+/** Earlier password hashes kept for the reuse rule; more than any policy may ask for. */
+export const PASSWORD_HISTORY_KEPT = 24;
 
 // Groups joined with a separator no group name can hold (control characters are refused).
 const GROUP_SEPARATOR = '\u001f';
@@ -22,6 +27,8 @@ const toUser = (r: UserRow): UserRecord => ({
   chapPasswordSealed: r.chap_password_sealed,
   enabled: r.enabled === 1, source: r.source, groups: r.groups ? r.groups.split(GROUP_SEPARATOR) : [],
   createdAt: r.created_at, updatedAt: r.updated_at,
+  displayName: r.display_name, email: r.email, accountExpiresAt: r.account_expires_at, passwordChangedAt: r.password_changed_at,
+  lockedUntil: r.locked_until,
 });
 
 export class SqliteUserStore implements UserStorage {
@@ -35,8 +42,8 @@ export class SqliteUserStore implements UserStorage {
 
   constructor(private readonly db: Db) {
     this.changes = new ChangeLog(db);
-    this.insert = db.prepare(`INSERT INTO users (username, password_hash, enabled, source, created_at, updated_at)
-      VALUES (?, ?, ?, 'local', ?, ?)`);
+    this.insert = db.prepare(`INSERT INTO users (username, password_hash, enabled, source, created_at, updated_at,
+      display_name, email, account_expires_at, password_changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.insertGroup = db.prepare('INSERT OR IGNORE INTO user_groups (user_id, group_name) VALUES (?, ?)');
     this.seal = db.prepare('UPDATE users SET nt_hash_sealed = ?, chap_password_sealed = ? WHERE id = ?');
     this.byName = db.prepare(`${SELECT_USERS} WHERE u.username = ?`);
@@ -52,31 +59,100 @@ export class SqliteUserStore implements UserStorage {
     return this.tx(() => {
       let id: number;
       try {
-        id = Number(this.insert.run(row.username, row.passwordHash, row.enabled ? 1 : 0, row.at, row.at).lastInsertRowid);
+        id = this.insertRow(row.username, row.passwordHash, row.enabled, 'local', row);
       } catch (e) {
-        if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-          throw new AppError('USER_EXISTS', `user "${row.username}" already exists`);
-        }
-        throw e;
+        throw uniqueToExists(e, row.username);
       }
       const sealed = sealPasswords(id);
       this.seal.run(sealed.ntHash, sealed.chapPassword, id);
       for (const group of row.groups) this.insertGroup.run(id, group);
       this.changes.record('user', String(id));
       this.changes.audit(by.actor, by.source, 'user.add', row.username, {
-        groups: row.groups, enabled: row.enabled, chap: sealed.chapPassword !== null,
+        groups: row.groups, enabled: row.enabled, chap: sealed.chapPassword !== null, ...profileDetail(row),
       });
       return toUser(this.byId.get(id) as UserRow);
     });
   }
 
-  updatePassword(id: number, passwordHash: string, sealed: SealedPasswords, at: number, by: Actor): void {
+  insertExternalUser(row: ExternalUserRow, by: Actor): UserRecord {
+    return this.tx(() => {
+      let id: number;
+      try {
+        id = this.insertRow(row.username, null, row.enabled, row.source, row);
+      } catch (e) {
+        throw uniqueToExists(e, row.username);
+      }
+      for (const group of row.groups) this.insertGroup.run(id, group);
+      this.changes.record('user', String(id));
+      this.changes.audit(by.actor, by.source, 'user.add', row.username, {
+        groups: row.groups, enabled: row.enabled, source: row.source, ...profileDetail(row),
+      });
+      return toUser(this.byId.get(id) as UserRow);
+    });
+  }
+
+  setGroups(id: number, groups: readonly string[], at: number, by: Actor): void {
     this.tx(() => {
       const username = this.usernameOf(id);
-      this.db.prepare('UPDATE users SET password_hash = ?, nt_hash_sealed = ?, chap_password_sealed = ?, updated_at = ? WHERE id = ?')
-        .run(passwordHash, sealed.ntHash, sealed.chapPassword, at, id);
+      this.db.prepare('DELETE FROM user_groups WHERE user_id = ?').run(id);
+      for (const group of groups) this.insertGroup.run(id, group);
+      this.db.prepare('UPDATE users SET updated_at = ? WHERE id = ?').run(at, id);
       this.changes.record('user', String(id));
-      this.changes.audit(by.actor, by.source, 'user.passwd', username, { chap: sealed.chapPassword !== null });
+      this.changes.audit(by.actor, by.source, 'user.groups', username, { groups });
+    });
+  }
+
+  updateProfile(id: number, change: ProfileChange, at: number, by: Actor): void {
+    this.tx(() => {
+      const username = this.usernameOf(id);
+      const columns: [string, string | number | null][] = [];
+      if (change.displayName !== undefined) columns.push(['display_name', change.displayName]);
+      if (change.email !== undefined) columns.push(['email', change.email]);
+      if (change.accountExpiresAt !== undefined) columns.push(['account_expires_at', change.accountExpiresAt]);
+      if (columns.length === 0) return;
+      this.db.prepare(`UPDATE users SET ${columns.map(([c]) => `${c} = ?`).join(', ')}, updated_at = ? WHERE id = ?`)
+        .run(...columns.map(([, v]) => v), at, id);
+      this.changes.record('user', String(id));
+      this.changes.audit(by.actor, by.source, 'user.update', username, profileDetail(change));
+    });
+  }
+
+  setLockedUntil(id: number, until: number | null, at: number, by: Actor, detail?: Record<string, unknown>): void {
+    this.tx(() => {
+      const username = this.usernameOf(id);
+      this.db.prepare('UPDATE users SET locked_until = ?, updated_at = ? WHERE id = ?').run(until, at, id);
+      this.changes.record('user', String(id));
+      this.changes.audit(by.actor, by.source, until === null ? 'user.unlock' : 'user.lock', username,
+        until === null ? detail : { until: new Date(until).toISOString(), ...detail });
+    });
+  }
+
+  passwordHistory(id: number, n: number): string[] {
+    if (n <= 0) return [];
+    return (this.db.prepare('SELECT password_hash AS h FROM user_password_history WHERE user_id = ? ORDER BY changed_at DESC, rowid DESC LIMIT ?')
+      .all(id, n) as { h: string }[]).map((r) => r.h);
+  }
+
+  private insertRow(username: string, passwordHash: string | null, enabled: boolean, source: string,
+    row: { at: number; displayName?: string | null; email?: string | null; accountExpiresAt?: number | null }): number {
+    return Number(this.insert.run(username, passwordHash, enabled ? 1 : 0, source, row.at, row.at, row.displayName ?? null, row.email ?? null,
+      row.accountExpiresAt ?? null, passwordHash === null ? null : row.at).lastInsertRowid);
+  }
+
+  updatePassword(id: number, passwordHash: string, sealed: SealedPasswords, at: number, by: Actor, options: { reset?: boolean } = {}): void {
+    this.tx(() => {
+      const username = this.usernameOf(id);
+      const old = this.db.prepare('SELECT password_hash AS h, password_changed_at AS t FROM users WHERE id = ?').get(id) as { h: string | null; t: number | null };
+      if (old.h) {
+        this.db.prepare('INSERT INTO user_password_history (user_id, password_hash, changed_at) VALUES (?, ?, ?)').run(id, old.h, old.t ?? at);
+        this.db.prepare(`DELETE FROM user_password_history WHERE user_id = ? AND rowid NOT IN
+          (SELECT rowid FROM user_password_history WHERE user_id = ? ORDER BY changed_at DESC, rowid DESC LIMIT ?)`).run(id, id, PASSWORD_HISTORY_KEPT);
+      }
+      // A new password also ends a lockout (the helpdesk's reset is the usual way out of one).
+      this.db.prepare(`UPDATE users SET password_hash = ?, nt_hash_sealed = ?, chap_password_sealed = ?, password_changed_at = ?,
+        locked_until = NULL, updated_at = ? WHERE id = ?`).run(passwordHash, sealed.ntHash, sealed.chapPassword, at, at, id);
+      this.changes.record('user', String(id));
+      this.changes.audit(by.actor, by.source, options.reset ? 'user.reset_password' : 'user.passwd', username, { chap: sealed.chapPassword !== null });
     });
   }
 
@@ -103,4 +179,17 @@ export class SqliteUserStore implements UserStorage {
     if (!row) throw new AppError('USER_NOT_FOUND', `no user with id ${id}`);
     return row.username;
   }
+}
+
+function uniqueToExists(e: unknown, username: string): unknown {
+  return (e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' ? new AppError('USER_EXISTS', `user "${username}" already exists`) : e;
+}
+
+/** What an audit row says of a profile: never a secret, dates as ISO text. */
+function profileDetail(p: { displayName?: string | null; email?: string | null; accountExpiresAt?: number | null }): Record<string, unknown> {
+  return {
+    ...(p.displayName !== undefined && p.displayName !== null ? { displayName: p.displayName } : {}),
+    ...(p.email !== undefined && p.email !== null ? { email: p.email } : {}),
+    ...(p.accountExpiresAt !== undefined ? { expires: p.accountExpiresAt === null ? 'never' : new Date(p.accountExpiresAt).toISOString() } : {}),
+  };
 }

@@ -4,13 +4,12 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ldapContext } from '../../src/cli/commands/ldap.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { directoryAwareVerify, LdapBindAuthenticator, SyncedUserIndex } from '../../src/ldap-sync/bind-auth.js';
 import { DirectoryConnection } from '../../src/ldap-sync/directory.js';
 import { isLdapError } from '../../src/ldap-sync/errors.js';
 import { ldapFilter } from '../../src/ldap-sync/filter.js';
-import { openPkiAt } from '../../src/main.js';
+import { ldapContext, openPkiAt } from '../../src/main.js';
 import { authboxOk, freePort, initDataDir, withDatabase } from '../helpers/authbox.js';
 import {
   BASE_DN, GROUPS, PEOPLE, ROOT_DN, ROOT_PASSWORD, startSlapd, TRICKY_DN, TRICKY_PASSWORD, TRICKY_UID, passwordOf, userDn, type Slapd,

@@ -73,7 +73,21 @@ describe('loadConfig', () => {
       feed: { pollMs: 100 },
       radius: { auth: [{ host: '0.0.0.0', port: 1812 }], acct: [{ host: '0.0.0.0', port: 1813 }], eapWorkers: DEFAULT_EAP_WORKERS },
       logLevel: 'info',
+      metrics: { allow: ['127.0.0.1/32', '::1/128'] },
+      passwords: { minLength: 8, minClasses: 1, history: 0, maxAgeDays: 0 },
+      lockout: { attempts: 10, windowMinutes: 15, durationMinutes: 15 },
     });
+  });
+
+  it('metrics.allow: addresses or networks of either family; anything else refused naming the setting', () => {
+    writeSettings({ ...base, metrics: { allow: ['10.0.0.0/8', ' 192.0.2.7 ', '2001:db8::/32'] } });
+    expect(loadConfig(dir, {}).metrics.allow).toEqual(['10.0.0.0/8', '192.0.2.7', '2001:db8::/32']);
+    writeSettings({ ...base, metrics: { allow: [] } });
+    expect(loadConfig(dir, {}).metrics.allow).toEqual([]);
+    for (const allow of [['10.0.0.1/8'], ['localhost'], '127.0.0.1/32', [42]]) {
+      writeSettings({ ...base, metrics: { allow } });
+      expect(() => loadConfig(dir, {})).toThrow(/metrics\.allow must be a list of addresses or networks/);
+    }
   });
 
   it('takes RADIUS listeners from the command line, several separated by commas', () => {

@@ -74,7 +74,10 @@ describe('presets', () => {
 });
 
 function localUser(id: number, username: string, over: Partial<UserRecord> = {}): UserRecord {
-  return { id, username, passwordHash: null, ntHashSealed: null, chapPasswordSealed: null, enabled: true, source: 'ldap:corp', groups: [], createdAt: 0, updatedAt: 0, ...over };
+  return {
+    id, username, passwordHash: null, ntHashSealed: null, chapPasswordSealed: null, enabled: true, source: 'ldap:corp', groups: [], createdAt: 0, updatedAt: 0,
+    displayName: null, email: null, accountExpiresAt: null, passwordChangedAt: null, lockedUntil: null, ...over,
+  };
 }
 const link = (userId: number, remoteId: string, over: Partial<UserLink> = {}): UserLink =>
   ({ userId, sourceId: 1, remoteId, dn: `uid=u${userId},dc=x`, lastSeen: 0, vanished: false, syncDisabled: false, ...over });

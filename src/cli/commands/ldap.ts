@@ -1,46 +1,13 @@
 // `authbox ldap add|list|test|remove|sync|runs`: LDAP / Active Directory sources and the
 // user sync. The bind password is never printed; `ldap sync --dry-run` shows the plan
 // and changes nothing but the run record.
-import { CrlReason } from '../../ca/crl.js';
-import type { Actor } from '../../core/actor.js';
-import { silentLogger, type Logger } from '../../core/logger.js';
 import { nudgeDaemon } from '../../daemon.js';
-import { LdapSourceService, parseMap, type LdapSourceRecord, type SyncRunRecord } from '../../ldap-sync/source.js';
+import { parseMap, type LdapSourceRecord, type SyncRunRecord } from '../../ldap-sync/source.js';
 import { PRESETS } from '../../ldap-sync/presets.js';
-import { LdapSync, type CertificateRevoker, type SyncResult } from '../../ldap-sync/sync.js';
-import { syncUsersFrom } from '../../ldap-sync/users-port.js';
-import { readMasterKey } from '../../config/config.js';
-import { openPkiAt, type Pki } from '../../main.js';
-import { SqliteLdapStore } from '../../store/ldap-store.js';
+import type { SyncResult } from '../../ldap-sync/sync.js';
+import { ldapContext, openPkiAt, type LdapContext } from '../../main.js';
 import { intOption, list, oneOf, str, UsageError, type CommandSpec, type Values } from '../args.js';
 import { cliActor, DATA_OPTION } from '../common.js';
-
-export interface LdapContext {
-  pki: Pki;
-  store: SqliteLdapStore;
-  sources: LdapSourceService;
-  sync: LdapSync;
-}
-
-/** The LDAP engine over an open data folder (what main.ts would wire for the daemon). */
-export function ldapContext(pki: Pki, log: Logger = silentLogger): LdapContext {
-  const store = new SqliteLdapStore(pki.db);
-  const master = readMasterKey(pki.config.masterKeyFile);
-  const sources = new LdapSourceService({ storage: store, master });
-  const certificates: CertificateRevoker = {
-    revokeAllOf(username: string, by: Actor): number {
-      const now = Date.now();
-      const certs = [
-        ...pki.store.queryCertificates({ username, status: 'valid', now }),
-        ...pki.store.queryCertificates({ username, status: 'hold', now }),
-      ];
-      for (const c of certs) pki.authority.revoke(c.serial, CrlReason.affiliationChanged, by);
-      return certs.length;
-    },
-  };
-  const sync = new LdapSync({ sources, storage: store, users: syncUsersFrom(pki.users, store), certificates, log });
-  return { pki, store, sources, sync };
-}
 
 async function withLdap<T>(values: Values, fn: (ctx: LdapContext) => Promise<T> | T): Promise<T> {
   const pki = openPkiAt(str(values, 'data')!);

@@ -15,6 +15,7 @@
 // MAC is then the accepted name, so the policy finds the device's groups.
 import { X509Certificate } from 'node:crypto';
 import { normalizeMac } from '../../core/devices.js';
+import type { AccountRefusal } from '../../core/users.js';
 
 /** RFC 5280 §4.2.1.12. */
 const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
@@ -23,7 +24,7 @@ const EKU_ANY = '2.5.29.37.0';
 export type CertRefusal =
   | 'no client certificate' | 'unknown CA' | 'certificate expired' | 'certificate not yet valid'
   | 'certificate not for client authentication' | 'certificate revoked' | 'certificate on hold'
-  | 'unknown certificate' | 'unknown user' | 'account disabled' | 'identity does not match the certificate'
+  | 'unknown certificate' | 'unknown user' | AccountRefusal | 'identity does not match the certificate'
   | 'unknown device' | 'device disabled';
 
 export interface TrustedCa {
@@ -38,7 +39,8 @@ export interface ClientCertDeps {
   status(caId: number, serial: string): { status: 'valid' | 'revoked' | 'hold' } | undefined;
   /** The issued certificate's record: owner, SANs and the device it is bound to; undefined if authbox never issued it. */
   record(serial: string): CertificateFacts | undefined;
-  user(username: string): { username: string; enabled: boolean } | undefined;
+  /** `refusal`: why the account may not authenticate now (expired, locked), when the source knows more than `enabled`. */
+  user(username: string): { username: string; enabled: boolean; refusal?: AccountRefusal | undefined } | undefined;
   /** The registered device with this MAC; without it, every device-bound certificate is refused ('unknown device'). */
   device?(mac: string): { mac: string; name: string | null; enabled: boolean } | undefined;
   now(): number;
@@ -116,7 +118,8 @@ export function checkClientCertificate(cert: X509Certificate | undefined, identi
   if (record.username) {
     const user = deps.user(record.username);
     if (!user) return refuse('unknown user');
-    if (!user.enabled) return refuse('account disabled');
+    const refused = user.refusal ?? (user.enabled ? undefined : 'account disabled');
+    if (refused) return refuse(refused);
     username = user.username;
   }
   const names = [

@@ -1,6 +1,7 @@
 // The password checks of the methods run inside PEAP and EAP-TTLS, against local users
 // through the same users engine (and PAP cache) as RADIUS PAP and MS-CHAPv2, with the same
 // reasons: unknown user, account disabled, wrong password.
+import { refusalVia, type AccountRefusal } from '../../core/users.js';
 import { verifyMschapv2 } from '../mschap/mschapv2.js';
 
 export interface InnerUser {
@@ -16,7 +17,7 @@ export interface InnerUsers<U extends InnerUser = InnerUser> {
   ntHashOf(user: U): Buffer | undefined;
 }
 
-export type InnerRefusal = 'unknown user' | 'account disabled' | 'wrong password' | 'no NT hash kept for this user';
+export type InnerRefusal = 'unknown user' | AccountRefusal | 'wrong password' | 'no NT hash kept for this user';
 
 export type InnerDecision =
   | { ok: true; username: string; authenticatorResponse?: string }
@@ -40,7 +41,8 @@ export function innerAuthenticator<U extends InnerUser>(users: InnerUsers<U>, du
           return { ok: false, reason: 'unknown user', username };
         }
         const ok = await users.verifyPassword(user, password);
-        if (!user.enabled) return { ok: false, reason: 'account disabled', username: user.username };
+        const refused = refusalVia(users, user, 'password');
+        if (refused) return { ok: false, reason: refused, username: user.username };
         if (!ok) return { ok: false, reason: 'wrong password', username: user.username };
         return { ok: true, username: user.username };
       } finally {
@@ -55,7 +57,8 @@ export function innerAuthenticator<U extends InnerUser>(users: InnerUsers<U>, du
       try {
         // RFC 2759 §8.2: the name hashed is the one the peer sent in its Response.
         const r = verifyMschapv2({ ntHash, authenticatorChallenge, peerChallenge, userName: peerName, ntResponse });
-        if (!user.enabled) return { ok: false, reason: 'account disabled', username: user.username };
+        const refused = refusalVia(users, user, 'password');
+        if (refused) return { ok: false, reason: refused, username: user.username };
         if (!r.ok) return { ok: false, reason: 'wrong password', username: user.username };
         return { ok: true, username: user.username, authenticatorResponse: r.authenticatorResponse };
       } finally {

@@ -5,6 +5,7 @@
 // MS-CHAPv2 or EAP instead.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Attr, joinAttribute, type RadiusPacket } from '../codec/index.js';
+import { refusalVia } from '../../core/users.js';
 import type { MethodDecision } from './decision.js';
 
 export const CHAP_NOT_ENABLED_REASON = 'CHAP needs a reversible password: enable it with `authbox user passwd --chap`';
@@ -60,7 +61,8 @@ export function decideChap<U extends ChapUser>(users: ChapUsers<U>, packet: Radi
     const ok = timingSafeEqual(expected, response);
     if (!user) return reject('unknown user', username);
     if (!password) return reject(CHAP_NOT_ENABLED_REASON, user.username);
-    if (!user.enabled) return reject('account disabled', user.username);
+    const refused = refusalVia(users, user, 'password');
+    if (refused) return reject(refused, user.username);
     if (!ok) return reject('wrong password', user.username);
     return { outcome: 'accept', username: user.username, ...(user.groups ? { groups: user.groups } : {}) };
   } finally {

@@ -12,6 +12,7 @@ import {
   MSCHAPV2_CHALLENGE_LENGTH, MSCHAP_ERROR, msChap2SuccessValue, msChapErrorValue, mppeKeys128, mschapv2ErrorMessage,
   parseMsChap2Response, verifyMschapv2,
 } from '../mschap/mschapv2.js';
+import { refusalVia } from '../../core/users.js';
 import type { MethodDecision } from './decision.js';
 
 export interface MschapUser {
@@ -79,7 +80,8 @@ export function decideMschapv2<U extends MschapUser>(users: MschapUsers<U>, requ
       ntHash, authenticatorChallenge: challenge, peerChallenge: response.peerChallenge, userName: username,
       ntResponse: response.ntResponse,
     });
-    if (!user.enabled) return failure(response.ident, random, 'account disabled', user.username);
+    const refused = refusalVia(users, user, 'password');
+    if (refused) return failure(response.ident, random, refused, user.username);
     if (!result.ok) return failure(response.ident, random, 'wrong password', user.username);
     const keys = mppeKeys128(ntHash, response.ntResponse);
     const hidden = hideMsMppeKeys({ send: keys.sendKey, recv: keys.receiveKey }, request.secret, packet.authenticator, random);
