@@ -31,6 +31,8 @@ import { DecisionLog } from './core/auth-log.js';
 import { LockoutTracker } from './core/lockout.js';
 import { LdapBindAuthenticator, SyncedUserIndex, directoryAwareVerify } from './ldap-sync/bind-auth.js';
 import { LdapSyncScheduler } from './ldap-sync/scheduler.js';
+import { scheduledBackups } from './backup.js';
+import { daemonMetrics } from './daemon-metrics.js';
 
 export const PID_FILE = 'authbox.pid';
 const OCSP_SIGNER_RENEW_BEFORE_MS = 30 * 86_400_000;
@@ -245,9 +247,13 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
         ...(r ? { radius: { ...r.stats, ...(r.eap ? { eap: r.eap } : {}) } } : {}),
       };
     },
+    metrics: () => daemonMetrics({
+      radius: radiusStatus(), ocsp: responder.stats, cas: authority.cas(),
+      crlInfo: (caId) => store.crlInfo(caId), certificates: status.counts(), now: clock().getTime(),
+    }),
   };
   const server = options.serveHttp === false ? undefined
-    : createPublicServer(content, { maxBodyBytes: config.http.maxBodyBytes }, log.child({ component: 'http' }));
+    : createPublicServer(content, { maxBodyBytes: config.http.maxBodyBytes, metricsAllow: config.metrics.allow }, log.child({ component: 'http' }));
   let http: AddressInfo | undefined;
   try {
     if (server) http = await listen(server, config.http.listen, 'HTTP (OCSP, CRL)');
@@ -282,6 +288,9 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
   };
   if (publisher) renewOcspSigner();
   ldapScheduler?.start();
+  // Scheduled backups in the process that publishes CRLs (one per daemon), as the LDAP sync.
+  const backups = options.publishCrls === false ? undefined : scheduledBackups(config, log.child({ component: 'backup' }), clock);
+  backups?.start();
   const pidFile = join(config.dataDir, PID_FILE);
   if (options.pidFile !== false) writePidFile(config.dataDir, [process.pid]);
   const pollNow = (): void => void feed.poll();
@@ -299,6 +308,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
       radius?.accounting.flush();
       radius?.decisions.close();
       ldapScheduler?.stop();
+      await backups?.stop();
       feed.stop();
       publisher?.stop();
       clearInterval(refresher);

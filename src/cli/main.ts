@@ -3,6 +3,7 @@
 import { isAppError } from '../core/errors.js';
 import { readVersion } from '../main.js';
 import { helpText, parseCommand, UsageError, type CommandSpec, type Output } from './args.js';
+import { backupCommand, restoreCommand } from './commands/backup.js';
 import { caCertCommand } from './commands/ca.js';
 import {
   certIssueCommand, certListCommand, certRevokeCommand, certShowCommand, certSignBatchCommand, certSignCommand, certUnholdCommand,
@@ -33,6 +34,7 @@ const COMMANDS: readonly CommandSpec[] = [
   deviceAddCommand, deviceListCommand, deviceShowCommand, deviceRemoveCommand, deviceDisableCommand, deviceEnableCommand,
   policySetCommand, policyShowCommand, policyRemoveCommand, policyMethodsCommand,
   logAuthCommand, logAcctCommand,
+  backupCommand, restoreCommand,
 ];
 
 const io: Output = {

@@ -1,10 +1,13 @@
 // The public HTTP listener: OCSP (RFC 6960 Appendix A, RFC 5019 §5), the CRLs, the CA
-// certificates and /healthz. Plain node:http: this is a hot path, and every answer is
+// certificates, /healthz and /metrics (Prometheus, to allowed addresses only). Plain node:http: this is a hot path, and every answer is
 // already bytes in memory.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { OcspAnswer } from '../ocsp/responder.js';
+import {
+  counter, DEFAULT_METRICS_ALLOW, Histogram, histogram, METRICS_CONTENT_TYPE, renderMetrics, sourceAllowList, workerLabel, type MetricFamily,
+} from './metrics.js';
 
 export interface PublishedFile {
   der: Buffer;
@@ -21,11 +24,18 @@ export interface PublicContent {
   caCertificate(caName: string): Buffer | undefined;
   chainPem(): string;
   health(): object;
+  /** The daemon's metrics for GET /metrics; without it only the listener's own are served. */
+  metrics?(): readonly MetricFamily[];
 }
 
 export interface PublicServerOptions {
   maxBodyBytes: number;
+  /** Networks that may read /metrics (config metrics.allow); default loopback. Others get 403. */
+  metricsAllow?: readonly string[];
 }
+
+/** OCSP answer times, in seconds: a cached answer takes microseconds, a signature about a millisecond. */
+const OCSP_SECONDS_BOUNDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1];
 
 const OCSP_RESPONSE_TYPE = 'application/ocsp-response';
 
@@ -83,6 +93,26 @@ function decodeGetRequest(path: string): Buffer {
 }
 
 export function createPublicServer(content: PublicContent, options: PublicServerOptions, log: Logger): Server {
+  const metricsAllowed = sourceAllowList(options.metricsAllow ?? DEFAULT_METRICS_ALLOW);
+  // This process's OCSP answers by status (RFC 6960 §4.2.1) and how long each took to build.
+  const ocspAnswers: Record<OcspAnswer['outcome'], number> = { successful: 0, malformedRequest: 0, unauthorized: 0, internalError: 0 };
+  const ocspSeconds = new Histogram(OCSP_SECONDS_BOUNDS);
+  const answerOcsp = (req: IncomingMessage, res: ServerResponse, body: Uint8Array): void => {
+    const started = performance.now();
+    const answer = content.ocsp(body);
+    ocspSeconds.observe((performance.now() - started) / 1000);
+    ocspAnswers[answer.outcome]++;
+    sendOcsp(req, res, answer);
+  };
+  const worker = workerLabel();
+  const metricsText = (): string => renderMetrics([
+    ...(content.metrics?.() ?? []),
+    counter('authbox_ocsp_responses_total', 'OCSP answers sent by this HTTP process, by response status.',
+      Object.entries(ocspAnswers).map(([status, value]) => ({ labels: { worker, status }, value }))),
+    histogram('authbox_ocsp_response_seconds', 'Time to build an OCSP answer in this HTTP process (cache lookup or signature).',
+      ocspSeconds.snapshot(), { worker }),
+  ]);
+
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -112,7 +142,7 @@ export function createPublicServer(content: PublicContent, options: PublicServer
       });
       req.on('end', () => {
         if (refused) return;
-        sendOcsp(req, res, content.ocsp(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+        answerOcsp(req, res, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
       });
       return;
     }
@@ -125,7 +155,7 @@ export function createPublicServer(content: PublicContent, options: PublicServer
       } catch {
         body = Buffer.alloc(0);
       }
-      return sendOcsp(req, res, content.ocsp(body));
+      return answerOcsp(req, res, body);
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'method not allowed\n');
 
@@ -153,6 +183,12 @@ export function createPublicServer(content: PublicContent, options: PublicServer
     if (path === '/healthz') {
       const body = JSON.stringify(content.health());
       return void res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' }).end(body);
+    }
+    if (path === '/metrics') {
+      if (!metricsAllowed(req.socket.remoteAddress)) return sendText(res, 403, 'metrics are served to the addresses in metrics.allow only\n');
+      const text = metricsText();
+      return void res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' })
+        .end(req.method === 'HEAD' ? undefined : text);
     }
     sendText(res, 404, 'not found\n');
   };

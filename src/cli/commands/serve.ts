@@ -65,6 +65,11 @@ export const serveCommand: CommandSpec = {
           resolve();
         });
       };
+      // SIGHUP (systemctl reload) re-reads what changed now (as SIGUSR2 does) rather than ending the daemon.
+      process.on('SIGHUP', () => {
+        log.info({ signal: 'SIGHUP' }, 'reloading from the database');
+        process.emit('SIGUSR2');
+      });
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
     });
