@@ -67,6 +67,8 @@ export interface RadiusStats {
     replyTooLong: number;
     /** Accounting-Requests without Acct-Status-Type, or without Acct-Session-Id where one is required. */
     invalidAccounting: number;
+    /** The database could not store the request (disk full, I/O error): no answer, so the NAS retries. */
+    storageFailed: number;
   };
   malformed: Partial<Record<RadiusDecodeReason, number>>;
 }
@@ -108,7 +110,7 @@ const emptyStats = (): RadiusStats => ({
   accounting: { requests: 0, responses: 0 },
   dropped: {
     unknownClient: 0, malformed: 0, missingMessageAuthenticator: 0, badMessageAuthenticator: 0,
-    badAuthenticator: 0, unsupportedCode: 0, internalError: 0, replyTooLong: 0, invalidAccounting: 0,
+    badAuthenticator: 0, unsupportedCode: 0, internalError: 0, replyTooLong: 0, invalidAccounting: 0, storageFailed: 0,
   },
   malformed: {},
 });
@@ -128,6 +130,7 @@ export class RadiusAuthEngine {
   private readonly now: () => number;
   private readonly unknownLogged = new Map<string, number>();
   private readonly unknownInterval: number;
+  private storageLoggedAt = -Infinity;
 
   constructor(private readonly deps: AuthEngineOptions) {
     this.now = deps.now ?? Date.now;
@@ -391,6 +394,18 @@ export class RadiusAuthEngine {
     // (RFC 2865 §3: 4096 octets at most): counted, and not an error of ours to log each time.
     if (e instanceof RadiusEncodeError && e.reason === 'PACKET_TOO_LONG') {
       this.stats.dropped.replyTooLong++;
+      return;
+    }
+    // A full disk or a failing one: counted, and logged at most once per interval, not once per request.
+    const code = (e as { code?: unknown })?.code;
+    if (typeof code === 'string' && /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|BUSY)/.test(code)) {
+      this.stats.dropped.storageFailed++;
+      const now = this.now();
+      if (now - this.storageLoggedAt >= this.unknownInterval) {
+        this.storageLoggedAt = now;
+        this.deps.log.error({ nas: client.name, err: (e as Error).message, code, failed: this.stats.dropped.storageFailed },
+          'cannot store a RADIUS request: it is not answered, and the NAS will retry');
+      }
       return;
     }
     this.stats.dropped.internalError++;

@@ -132,7 +132,7 @@ describe('daemonMetrics', () => {
           accounting: { requests: 4, responses: 4 },
           dropped: {
             unknownClient: 1, malformed: 0, missingMessageAuthenticator: 0, badMessageAuthenticator: 0,
-            badAuthenticator: 0, unsupportedCode: 0, internalError: 0, replyTooLong: 0, invalidAccounting: 0,
+            badAuthenticator: 0, unsupportedCode: 0, internalError: 0, replyTooLong: 0, invalidAccounting: 0, storageFailed: 0,
           },
           malformed: { TOO_SHORT: 2 },
         },
