@@ -162,6 +162,7 @@ authbox_radius_dropped_total{reason="unsupported_code"} 0
 authbox_radius_dropped_total{reason="internal_error"} 0
 authbox_radius_dropped_total{reason="reply_too_long"} 0
 authbox_radius_dropped_total{reason="invalid_accounting"} 0
+authbox_radius_dropped_total{reason="storage_failed"} 0
 # HELP authbox_radius_malformed_total RADIUS datagrams that could not be decoded, by decode failure.
 # TYPE authbox_radius_malformed_total counter
 authbox_radius_malformed_total{reason="too_short"} 2
