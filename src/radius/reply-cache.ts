@@ -42,7 +42,8 @@ export class ReplyCache {
       this.rotatedAt = now;
     }
     this.previous.delete(key);
-    this.current.set(key, { request: Buffer.from(request), reply, expiresAt: now + this.options.ttlMs });
+    // The datagram itself, not a copy: a received packet is never written to.
+    this.current.set(key, { request, reply, expiresAt: now + this.options.ttlMs });
   }
 
   delete(key: string): void {

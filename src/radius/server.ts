@@ -1,7 +1,8 @@
 // The RADIUS transport: UDP sockets (IPv4 and IPv6, as configured) for authentication and
 // accounting, handing each datagram to the engine and sending back whatever it answers.
-import { createSocket, type Socket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
 import type { ListenAddress } from '../config/config.js';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -22,11 +23,25 @@ export interface RadiusServer {
 
 const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
+/**
+ * Replies go to the address a request came from, always an IP literal: answered at once
+ * rather than through dns.lookup and a process tick per datagram. A name (a listen address
+ * given as a host name) still goes to the resolver.
+ */
+const literalLookup = ((host: string, options: unknown, callback: (err: Error | null, address: string, family: number) => void): void => {
+  const family = isIP(host);
+  if (family !== 0) {
+    callback(null, host, family);
+    return;
+  }
+  dnsLookup(host, { family: typeof options === 'number' ? options : 0 }, callback);
+}) as unknown as SocketOptions['lookup'];
+
 /** Binds one socket; a taken port or a missing address is one clear LISTEN_FAILED. */
 function bind(addr: ListenAddress, what: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
     // An IPv6 wildcard socket also receives IPv4 (as ::ffff:a.b.c.d) unless the system says otherwise.
-    const socket = createSocket({ type: isIPv6(addr.host) ? 'udp6' : 'udp4' });
+    const socket = createSocket({ type: isIPv6(addr.host) ? 'udp6' : 'udp4', lookup: literalLookup });
     const onError = (e: NodeJS.ErrnoException): void => {
       socket.close();
       const reason = e.code === 'EADDRINUSE' ? 'the port is already in use'

@@ -44,13 +44,22 @@ function chainEncrypt(plain: Buffer, secret: Buffer, first: Buffer): Buffer {
 }
 
 function chainDecrypt(cipher: Buffer, secret: Buffer, first: Buffer): Buffer {
-  const out = Buffer.alloc(cipher.length);
+  const out = Buffer.allocUnsafe(cipher.length); // every octet is written below
+  // One buffer for secret + previous block, reused for every block.
+  const input = Buffer.allocUnsafe(secret.length + BLOCK);
+  secret.copy(input, 0);
   let prev = first;
   for (let i = 0; i < cipher.length; i += BLOCK) {
-    const c = cipher.subarray(i, i + BLOCK);
-    xor(c, md5(secret, prev)).copy(out, i);
-    prev = c;
+    // The first link may be longer than a block (Request Authenticator + salt, RFC 2868 §3.5).
+    let b: Buffer;
+    if (prev.length === BLOCK) {
+      prev.copy(input, secret.length);
+      b = md5(input);
+    } else b = md5(secret, prev);
+    for (let j = 0; j < BLOCK; j++) out[i + j] = cipher[i + j]! ^ b[j]!;
+    prev = cipher.subarray(i, i + BLOCK);
   }
+  input.fill(0);
   return out;
 }
 

@@ -100,7 +100,8 @@ export function decodePacket(bytes: Uint8Array): RadiusPacket {
   if (length > MAX_PACKET_LENGTH) throw new RadiusDecodeError('TOO_LONG', `Length field ${length}`);
   if (length > buf.length) throw new RadiusDecodeError('LENGTH_MISMATCH', `Length ${length}, received ${buf.length}`);
   if (!isKnownCode(code)) throw new RadiusDecodeError('UNKNOWN_CODE', `code ${code}`);
-  const authenticator = Buffer.from(buf.subarray(4, HEADER_LENGTH));
+  // A view, not a copy: nothing writes into a received packet (verify.ts works on its own copy).
+  const authenticator = buf.subarray(4, HEADER_LENGTH);
   const attributes: RadiusAttribute[] = [];
   let at = HEADER_LENGTH;
   while (at < length) {
@@ -239,11 +240,26 @@ export function encodePacket(opts: EncodeOptions): Buffer {
   else if (isReplyCode(code)) headerAuth = need16(opts.requestAuthenticator, 'requestAuthenticator');
   else headerAuth = Buffer.alloc(AUTHENTICATOR_LENGTH);
 
-  const parts: Buffer[] = [Buffer.alloc(HEADER_LENGTH)];
-  if (withMa) parts.push(Buffer.concat([Buffer.of(Attr.MessageAuthenticator, ATTRIBUTE_HEADER_LENGTH + MESSAGE_AUTHENTICATOR_LENGTH), Buffer.alloc(MESSAGE_AUTHENTICATOR_LENGTH)]));
-  for (const a of opts.attributes) if (!isMa(a)) parts.push(...encodeAttribute(a));
-  const packet = Buffer.concat(parts);
-  if (packet.length > MAX_PACKET_LENGTH) throw new RadiusEncodeError('PACKET_TOO_LONG', `${packet.length} octets`);
+  const parts: Buffer[] = [];
+  let length = HEADER_LENGTH + (withMa ? ATTRIBUTE_HEADER_LENGTH + MESSAGE_AUTHENTICATOR_LENGTH : 0);
+  for (const a of opts.attributes) {
+    if (isMa(a)) continue;
+    for (const p of encodeAttribute(a)) {
+      parts.push(p);
+      length += p.length;
+    }
+  }
+  if (length > MAX_PACKET_LENGTH) throw new RadiusEncodeError('PACKET_TOO_LONG', `${length} octets`);
+  // One allocation (from Node's pool for short packets) written in place; every octet is set below.
+  const packet = Buffer.allocUnsafe(length);
+  let at = HEADER_LENGTH;
+  if (withMa) {
+    packet[at] = Attr.MessageAuthenticator;
+    packet[at + 1] = ATTRIBUTE_HEADER_LENGTH + MESSAGE_AUTHENTICATOR_LENGTH;
+    packet.fill(0, at + ATTRIBUTE_HEADER_LENGTH, at + ATTRIBUTE_HEADER_LENGTH + MESSAGE_AUTHENTICATOR_LENGTH);
+    at += ATTRIBUTE_HEADER_LENGTH + MESSAGE_AUTHENTICATOR_LENGTH;
+  }
+  for (const p of parts) at += p.copy(packet, at);
 
   packet[0] = code;
   packet[1] = identifier;
