@@ -38,6 +38,8 @@ export interface PapUser {
 export interface PapUsers {
   find(username: string): PapUser | undefined;
   verifyPassword(user: Pick<PapUser, 'passwordHash'>, password: Uint8Array): Promise<boolean>;
+  /** true when the password is known good without the slow hash (PapCache); undefined: ask verifyPassword. */
+  verifyPasswordCached?(user: PapUser, password: Uint8Array): boolean | undefined;
 }
 
 export type RadiusService = 'auth' | 'acct';
@@ -211,19 +213,43 @@ export class RadiusAuthEngine {
       : isChapRequest(packet) ? 'chap' : undefined;
     // CHAP and MS-CHAPv2 carry no User-Password; methods/ decides them, PAP stays here.
     // A method the client's kind does not allow is refused before any password is checked.
-    const decision: Promise<MethodDecision> = this.refuseMethod(packet, client, method, password) ?? mab?.()
+    const refused = this.refuseMethod(packet, client, method, password);
+    // The common case, a returning PAP user whose password is in the verified-password cache,
+    // is decided without waiting on anything.
+    const known = !refused && method === 'pap' && password ? this.decideCachedPap(packet, password) : undefined;
+    if (known) return Promise.resolve(this.finishAccess(packet, client, d.address, method, this.authorize(known, client, method)));
+    const decision: Promise<MethodDecision> = refused ?? mab?.()
       ?? (password ? undefined : decidePasswordlessMethod(packet, client.secret, this.deps)) ?? this.decide(packet, password);
-    return decision.then((d) => this.authorize(d, client, method)).then(({ outcome, reason, username, attributes = [], group }) => {
+    return decision.then((m) => this.finishAccess(packet, client, d.address, method, this.authorize(m, client, method)));
+  }
+
+  /** PAP from the verified-password cache: a decision, or undefined to take the full path (a miss, an unknown user). */
+  private decideCachedPap(packet: RadiusPacket, password: Buffer): MethodDecision | undefined {
+    const check = this.deps.users.verifyPasswordCached;
+    if (!check) return undefined;
+    const username = joinAttribute(packet.attributes, Attr.UserName)?.toString('utf8');
+    const user = username ? this.deps.users.find(username) : undefined;
+    if (!user || check.call(this.deps.users, user, password) !== true) return undefined;
+    password.fill(0);
+    const refused = refusalVia(this.deps.users, user, 'password');
+    if (refused) return { outcome: 'reject', reason: refused, username: user.username };
+    return { outcome: 'accept', username: user.username, ...(user.groups ? { groups: user.groups } : {}) };
+  }
+
+  /** The reply to a decided Access-Request, its counters and its decision record. */
+  private finishAccess(packet: RadiusPacket, client: NasClient, address: string, method: AuthMethod | undefined,
+    { outcome, reason, username, attributes = [], group }: MethodDecision & { group?: string }): Buffer {
+    {
       // Encoded first: a reply that cannot be sent (too long) is silence, not a decision.
       const bytes = this.reply(packet, client, outcome === 'accept' ? Code.AccessAccept : Code.AccessReject,
         outcome === 'accept' ? attributes : [...attributes, { type: Attr.ReplyMessage, value: Buffer.from(REJECT_MESSAGE) }]);
       if (outcome === 'accept') this.stats.accepts++;
       else this.stats.rejects++;
-      this.recordDecision(packet, client, d.address, {
+      this.recordDecision(packet, client, address, {
         outcome, method, username, reason, details: group !== undefined ? { policy: group } : undefined,
       });
       return bytes;
-    });
+    }
   }
 
   /** One round of an EAP conversation: Access-Challenge until the method ends in Accept or Reject. */

@@ -64,19 +64,25 @@ export class PapCache {
   async verify(user: CacheableUser, password: Uint8Array): Promise<boolean> {
     const passwordHash = user.passwordHash;
     if (passwordHash === null) return this.verifySlow(user, password);
-    const mac = this.mac(user.id, password);
-    const entry = this.entries.get(user.id);
-    if (entry && entry.passwordHash === passwordHash && entry.expires > this.now() && timingSafeEqual(entry.mac, mac)) {
-      // Map order is insertion order: re-inserting marks the entry most recently used.
-      this.entries.delete(user.id);
-      this.entries.set(user.id, entry);
-      this.stats.hits++;
-      return true;
-    }
+    if (this.verifyCached(user, password)) return true;
     this.stats.misses++;
+    // Computed before the slow check: the caller zeroes the password once it has its answer.
+    const mac = this.mac(user.id, password);
     const ok = await this.verifySlow(user, password);
     if (ok) this.store(user.id, { passwordHash, mac, expires: this.now() + this.ttlMs });
     return ok;
+  }
+
+  /** true when this password passed the slow hash for this user and stored hash before; undefined otherwise. Never slow. */
+  verifyCached(user: CacheableUser, password: Uint8Array): boolean | undefined {
+    const entry = this.entries.get(user.id);
+    if (!entry || user.passwordHash === null || entry.passwordHash !== user.passwordHash || entry.expires <= this.now()) return undefined;
+    if (!timingSafeEqual(entry.mac, this.mac(user.id, password))) return undefined;
+    // Map order is insertion order: re-inserting marks the entry most recently used.
+    this.entries.delete(user.id);
+    this.entries.set(user.id, entry);
+    this.stats.hits++;
+    return true;
   }
 
   /** Drops what is cached for one user (change feed: kind 'user', ref = the user id). */
@@ -125,6 +131,10 @@ export function withPapCache<T extends { verifyPassword: VerifyPassword }>(users
     const id = (user as Partial<CacheableUser>).id;
     return typeof id === 'number' ? cache.verify({ id, passwordHash: user.passwordHash }, password) : users.verifyPassword(user, password);
   };
+  const verifyPasswordCached = (user: Pick<CacheableUser, 'passwordHash'>, password: Uint8Array): boolean | undefined => {
+    const id = (user as Partial<CacheableUser>).id;
+    return typeof id === 'number' ? cache.verifyCached({ id, passwordHash: user.passwordHash }, password) : undefined;
+  };
   // The wrapper inherits everything else (find, ntHashOf) from the engine it wraps.
-  return Object.assign(Object.create(users) as T, { verifyPassword });
+  return Object.assign(Object.create(users) as T, { verifyPassword, verifyPasswordCached });
 }
