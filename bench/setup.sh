@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the benchmark peers and load generators from Debian packages, idempotently:
 #   ab (apache2-utils), wrk, cfssl (golang-cfssl), hyperfine, openssl, iproute2 (ip), procps (pgrep),
-#   freeradius (radiusd, the RADIUS peer), freeradius-utils (radclient), eapoltest (eapol_test).
+#   freeradius (radiusd, the RADIUS peer), freeradius-utils (radclient), eapoltest (eapol_test),
+#   slapd and ldap-utils (OpenLDAP, the LDAP sync peer; ldapsearch, ldapmodify).
 # Needs root (or sudo). Daemons are kept from starting during the install with a
 # temporary /usr/sbin/policy-rc.d that exits 101 (left alone if one already exists).
 set -euo pipefail
@@ -18,9 +19,11 @@ command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 command -v freeradius >/dev/null 2>&1 || need+=(freeradius)
 command -v radclient >/dev/null 2>&1 || need+=(freeradius-utils)
 command -v eapol_test >/dev/null 2>&1 || need+=(eapoltest)
+command -v slapd >/dev/null 2>&1 || [ -x /usr/sbin/slapd ] || need+=(slapd)
+command -v ldapsearch >/dev/null 2>&1 || need+=(ldap-utils)
 
 if [ ${#need[@]} -eq 0 ]; then
-  echo "bench/setup.sh: everything is installed (ab, wrk, cfssl, hyperfine, openssl, freeradius, radclient, eapol_test)"
+  echo "bench/setup.sh: everything is installed (ab, wrk, cfssl, hyperfine, openssl, freeradius, radclient, eapol_test, slapd, ldapsearch)"
   exit 0
 fi
 
@@ -45,6 +48,11 @@ $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 # The benchmarks run their own radiusd on a loopback port: if the package's system
 # service got started anyway (policy-rc.d ignored), stop it so it holds no ports.
+if [[ " ${need[*]} " == *" slapd "* ]]; then
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet slapd 2>/dev/null; then
+    $SUDO systemctl stop slapd || true
+  fi
+fi
 if [[ " ${need[*]} " == *" freeradius "* ]]; then
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet freeradius 2>/dev/null; then
     $SUDO systemctl stop freeradius || true

@@ -20,6 +20,8 @@ import { ldapContext, openPki, serverTlsCredentials } from './main.js';
 import { OcspResponder } from './ocsp/responder.js';
 import { RadiusAuthEngine, type RadiusStats } from './radius/auth.js';
 import { startRadiusServer, type RadiusListener, type RadiusServer } from './radius/server.js';
+import { RadsecClientScope, startRadsecServer, type RadsecServer, type RadsecStats } from './radius/radsec.js';
+import type { NasClient } from './core/nas.js';
 import { EapWorkerPool, type EapHandler, type EapPoolStats } from './radius/eap/pool.js';
 import { eapEngine } from './eap-wiring.js';
 import { PapCache, withPapCache } from './radius/pap-cache.js';
@@ -33,6 +35,9 @@ import { LdapBindAuthenticator, SyncedUserIndex, directoryAwareVerify } from './
 import { LdapSyncScheduler } from './ldap-sync/scheduler.js';
 import { scheduledBackups } from './backup.js';
 import { daemonMetrics } from './daemon-metrics.js';
+import { AuditForwarder, logDecision } from './core/log-streams.js';
+import { expiryNotifier } from './expiry.js';
+import { startAdminServer } from './admin-server.js';
 
 export const PID_FILE = 'authbox.pid';
 const OCSP_SIGNER_RENEW_BEFORE_MS = 30 * 86_400_000;
@@ -40,6 +45,8 @@ const OCSP_SIGNER_RENEW_BEFORE_MS = 30 * 86_400_000;
 export interface Daemon {
   /** Where HTTP listens; undefined in a primary whose workers serve HTTP. */
   http?: AddressInfo;
+  /** The HTTPS admin console and API, in the primary only. */
+  admin?: AddressInfo;
   /** Lets a CLI in another process nudge this one after a write (SIGUSR2). */
   pollNow(): void;
   /** Binds the RADIUS sockets (the primary only) if startDaemon did not already. */
@@ -68,6 +75,8 @@ export interface RadiusStatus {
   stats: RadiusStats;
   /** EAP worker threads: how many, conversations in flight, rounds handled, restarts. */
   eap?: EapPoolStats;
+  /** RadSec (RFC 6614), when radius.radsecListen is set: where, connections, and its engine's counters. */
+  radsec?: { address: string; port: number; connections: RadsecStats; stats: RadiusStats };
 }
 
 export function listen(server: Server, addr: ListenAddress, what: string): Promise<AddressInfo> {
@@ -124,27 +133,32 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
   // feed; users likewise (UserLookupCache), emptied on any user change.
   let radius: {
     engine: RadiusAuthEngine; server: RadiusServer; decisions: DecisionLog; accounting: AccountingRecorder; eapPool?: EapWorkerPool;
+    radsec?: { engine: RadiusAuthEngine; server: RadsecServer };
   } | undefined;
   let nasTable: NasTable | undefined;
-  feed.on('nas', () => nasTable?.replace(pki.nas.loadClients()));
+  // RadSec clients (radsec = 1) never enter the UDP table: their secret is the public "radsec".
+  let radsecClients: NasClient[] = [];
+  feed.on('nas', () => {
+    nasTable?.replace(pki.nas.loadClients());
+    if (radius?.radsec) radsecClients = pki.nas.loadRadsecClients();
+  });
   // Users synced from a directory have their password checked by an LDAP bind as the user;
   // local users by scrypt. The links and sources are held in memory (SyncedUserIndex).
   const ldap = ldapContext(pki, log.child({ component: 'ldap' }));
   const syncedUsers = new SyncedUserIndex(() => ({ links: ldap.store.allLinks(), sources: ldap.store.listSources() }));
   const bindAuth = new LdapBindAuthenticator({ log: log.child({ component: 'ldap-bind' }) });
   const verifyPassword = directoryAwareVerify(syncedUsers, bindAuth, (u: { passwordHash: string | null }, pw) => pki.users.verifyPassword(u, pw));
-  feed.on('user', () => syncedUsers.refresh());
-  feed.on('settings', () => syncedUsers.refresh());
+  // Whole-table reloads run once per poll, not once per changed row (a sync writes thousands).
+  feed.onBatch('user', () => syncedUsers.refresh());
+  feed.onBatch('settings', () => syncedUsers.refresh());
   // PAP passwords that passed scrypt once are re-checked with a keyed hash; any change to a user drops its entry.
   // (A synced user has no local hash, so its password goes to the directory every time.)
   const papCache = new PapCache({ verify: (user, password) => verifyPassword(user as { id?: number; passwordHash: string | null }, password) });
   const userCache = new UserLookupCache((username) => pki.users.find(username));
-  feed.on('user', (ref) => {
-    userCache.clear();
-    papCache.invalidate(Number(ref));
-  });
+  feed.on('user', (ref) => papCache.invalidate(Number(ref)));
+  feed.onBatch('user', () => userCache.clear());
   // The EAP workers keep their own status index, users and directory links: they get the same events.
-  for (const kind of ['cert', 'user', 'ca', 'settings']) feed.on(kind, (ref) => radius?.eapPool?.broadcast(kind, ref));
+  for (const kind of ['cert', 'user', 'ca', 'settings']) feed.onBatch(kind, (refs) => radius?.eapPool?.broadcast(kind, refs));
   // Directory sync on each source's schedule, in the primary only (one process writes).
   const ldapScheduler = options.publishCrls === false ? undefined : new LdapSyncScheduler({
     listSources: () => ldap.sources.list(), runSync: (name) => ldap.sync.run(name), log: log.child({ component: 'ldap-sync' }),
@@ -195,16 +209,20 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
       },
     });
     const accounting = new AccountingRecorder(pki.accounting);
-    const engine = new RadiusAuthEngine({
+    // Each decision also goes to the auth log stream (its own stdout/syslog destination, config.log.auth).
+    const authStream = log.child({ stream: 'auth' });
+    const engineDeps = {
       ...(eap ? { eap } : {}), accounting,
       decisions: {
-        record: (d) => {
+        record: (d: Parameters<DecisionLog['record']>[0]) => {
           decisions.record(d);
           lockout.observe(d);
+          logDecision(authStream, d);
         },
       },
       clients: nasTable, policy, users: withDevices(radiusUsers, devices), dummyPasswordHash, log: radiusLog,
-    });
+    };
+    const engine = new RadiusAuthEngine(engineDeps);
     let server: RadiusServer;
     try {
       server = await startRadiusServer(engine, config.radius, radiusLog);
@@ -213,14 +231,51 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
       await eapPool?.close();
       throw e;
     }
+    // RadSec (RFC 6614): a second engine sharing users, policy, EAP and decisions, whose client is the connection's.
+    let radsec: { engine: RadiusAuthEngine; server: RadsecServer } | undefined;
+    if (config.radius.radsec) {
+      try {
+        const creds = serverTlsCredentials(pki);
+        if (!creds) throw new AppError('BAD_INPUT', 'RadSec needs authbox\'s own TLS server certificate, and this data folder has none');
+        radsecClients = pki.nas.loadRadsecClients();
+        const scope = new RadsecClientScope();
+        const radsecLog = radiusLog.child({ transport: 'radsec' });
+        const radsecEngine = new RadiusAuthEngine({ ...engineDeps, clients: scope, log: radsecLog });
+        const radsecServer = await startRadsecServer({
+          listen: config.radius.radsec, certDer: creds.certDer, key: pki.vault.load(creds.keyId), chain: authority.chain(),
+          clients: () => radsecClients,
+          status: (serial) => {
+            for (const ca of authority.cas()) {
+              const entry = status.get(ca.record.id, serial);
+              if (entry) return entry.status;
+            }
+            return undefined;
+          },
+          engine: radsecEngine, scope, log: radsecLog,
+        });
+        radsec = { engine: radsecEngine, server: radsecServer };
+      } catch (e) {
+        await server.close();
+        decisions.close();
+        await eapPool?.close();
+        throw e;
+      }
+    }
     decisions.start();
-    radius = { engine, server, decisions, accounting, ...(eapPool ? { eapPool } : {}) };
+    radius = { engine, server, decisions, accounting, ...(eapPool ? { eapPool } : {}), ...(radsec ? { radsec } : {}) };
     log.info({ listeners: server.listeners, clients: nasTable.size }, 'RADIUS listening');
+    if (radsec) log.info({ address: radsec.server.address, clients: radsecClients.length }, 'RadSec listening');
     return server.listeners;
   };
   const radiusStatus = (): RadiusStatus | undefined =>
     radius ? {
       listeners: radius.server.listeners, stats: radius.engine.stats, ...(radius.eapPool ? { eap: radius.eapPool.stats } : {}),
+      ...(radius.radsec ? {
+        radsec: {
+          address: radius.radsec.server.address.address, port: radius.radsec.server.address.port,
+          connections: radius.radsec.server.stats, stats: radius.radsec.engine.stats,
+        },
+      } : {}),
     } : options.radiusStatus?.();
 
   feed.start();
@@ -255,11 +310,18 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
   const server = options.serveHttp === false ? undefined
     : createPublicServer(content, { maxBodyBytes: config.http.maxBodyBytes, metricsAllow: config.metrics.allow }, log.child({ component: 'http' }));
   let http: AddressInfo | undefined;
+  // The HTTPS console and API: one per daemon, in the primary (sessions live in the database).
+  let adminServer: Awaited<ReturnType<typeof startAdminServer>> | undefined;
   try {
     if (server) http = await listen(server, config.http.listen, 'HTTP (OCSP, CRL)');
     if (options.serveRadius) await listenRadius();
+    if (options.publishCrls !== false && config.admin.listen) adminServer = await startAdminServer(pki, log.child({ component: 'admin' }), clock);
   } catch (e) {
     if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await radius?.server.close();
+    await radius?.radsec?.server.close();
+    await radius?.eapPool?.close();
+    radius?.decisions.close();
     feed.stop();
     publisher?.stop();
     clearInterval(refresher);
@@ -291,6 +353,11 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
   // Scheduled backups in the process that publishes CRLs (one per daemon), as the LDAP sync.
   const backups = options.publishCrls === false ? undefined : scheduledBackups(config, log.child({ component: 'backup' }), clock);
   backups?.start();
+  // In the primary: every audit row (written here or by the CLI) to the audit log stream, and expiry warnings hourly.
+  const auditForwarder = options.publishCrls === false ? undefined : new AuditForwarder(store.changes, log.child({ stream: 'audit' }));
+  auditForwarder?.start();
+  const expiry = options.publishCrls === false ? undefined : expiryNotifier(pki, log.child({ component: 'expiry' }), clock);
+  expiry?.start();
   const pidFile = join(config.dataDir, PID_FILE);
   if (options.pidFile !== false) writePidFile(config.dataDir, [process.pid]);
   const pollNow = (): void => void feed.poll();
@@ -298,17 +365,21 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
 
   return {
     ...(http ? { http } : {}),
+    ...(adminServer ? { admin: adminServer.address } : {}),
     pollNow,
     listenRadius,
     radiusStatus,
     close: async () => {
       process.off('SIGUSR2', pollNow);
       await radius?.server.close();
+      await radius?.radsec?.server.close();
       await radius?.eapPool?.close();
       radius?.accounting.flush();
       radius?.decisions.close();
       ldapScheduler?.stop();
       await backups?.stop();
+      auditForwarder?.stop();
+      await expiry?.stop();
       feed.stop();
       publisher?.stop();
       clearInterval(refresher);
@@ -322,6 +393,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
           if (readFileSync(pidFile, 'utf8').split('\n')[0] === String(process.pid)) rmSync(pidFile);
         } catch { /* already gone */ }
       }
+      await adminServer?.close();
       pki.close();
     },
   };

@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { CertStatusIndex } from './ca/cert-status.js';
 import type { AuthboxConfig } from './config/config.js';
-import { jsonLogger } from './core/logger.js';
+import { pinoLogger } from './core/pino-logger.js';
 import { eapEngine } from './eap-wiring.js';
 import { ldapContext, openPki } from './main.js';
 import { LdapBindAuthenticator, SyncedUserIndex, directoryAwareVerify } from './ldap-sync/bind-auth.js';
@@ -28,7 +28,7 @@ const post = (m: FromWorker): void => port.postMessage(m);
 
 try {
   const { config, index } = data;
-  const log = jsonLogger((line) => process.stdout.write(line), config.logLevel, { component: 'radius', eapWorker: index });
+  const log = pinoLogger(config.log, { bindings: { component: 'radius', eapWorker: index } });
   const pki = openPki(config);
   const status = new CertStatusIndex(pki.store);
   // TTLS-PAP for a user synced from a directory: an LDAP bind as the user, as on the RADIUS thread.
@@ -41,11 +41,12 @@ try {
   const engine = eapEngine(pki, status, log, users, data.dummyPasswordHash, { stateTag: index, ticketKeys: asBuffer(data.ticketKeys) });
   if (!engine) throw new Error('no server TLS certificate: EAP is not available');
 
-  const onChange = (kind: string, ref: string): void => {
-    if (kind === 'cert') status.refresh(ref);
+  /** One poll's changes of a kind: per-row work per ref, whole-table reloads once. */
+  const onChange = (kind: string, refs: string[]): void => {
+    if (kind === 'cert') for (const ref of refs) status.refresh(ref);
     else if (kind === 'user') {
       userCache.clear();
-      papCache.invalidate(Number(ref));
+      for (const ref of refs) papCache.invalidate(Number(ref));
       synced.refresh();
     } else if (kind === 'settings') synced.refresh();
     else if (kind === 'ca') pki.authority.reload();
@@ -53,7 +54,7 @@ try {
 
   port.on('message', (m: ToWorker) => {
     if (m.type === 'change') {
-      onChange(m.kind, m.ref);
+      onChange(m.kind, m.refs);
       return;
     }
     if (m.type === 'close') {

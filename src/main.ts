@@ -30,6 +30,9 @@ import { silentLogger, type Logger } from './core/logger.js';
 import { LdapSourceService } from './ldap-sync/source.js';
 import { LdapSync, type CertificateRevoker } from './ldap-sync/sync.js';
 import { syncUsersFrom } from './ldap-sync/users-port.js';
+import { DEFAULT_OPERATOR_POLICY, OperatorService } from './core/operators.js';
+import { ConsoleQueries } from './store/console-queries.js';
+import { SqliteOperatorStore } from './store/operators-store.js';
 
 export { startDaemon } from './daemon.js';
 
@@ -185,4 +188,21 @@ export function ldapContext(pki: Pki, log: Logger = silentLogger): LdapContext {
   };
   const sync = new LdapSync({ sources, storage: store, users: syncUsersFrom(pki.users), certificates, log });
   return { pki, store, sources, sync };
+}
+
+/** The admin console's engines over an open data folder (src/admin-ui/app.ts createAdminApp). */
+export function adminConsoleDeps(pki: Pki, clock: () => Date = () => new Date()): import('./admin-ui/app.js').AdminAppDeps {
+  return {
+    operators: operatorService(pki, clock), users: pki.users, authority: pki.authority, certificates: pki.store,
+    nas: pki.nas, policy: pki.policy, queries: new ConsoleQueries(pki.db), clock,
+  };
+}
+
+/** Console operators (accounts, sessions, API tokens), with the `init --admin-password` bootstrap. */
+export function operatorService(pki: Pki, clock: () => Date = () => new Date()): OperatorService {
+  const admin = pki.config.admin;
+  return new OperatorService({
+    storage: new SqliteOperatorStore(pki.db), master: readMasterKey(pki.config.masterKeyFile), clock, issuer: `authbox ${pki.config.organization}`,
+    policy: { ...DEFAULT_OPERATOR_POLICY, sessions: { idleMs: admin.sessionIdleMinutes * 60_000, absoluteMs: admin.sessionAbsoluteHours * 3_600_000 } },
+  });
 }

@@ -176,7 +176,7 @@ export function startServer(cmd, args, { log, cwd, env } = {}) {
 
 /** `authbox serve` on 127.0.0.1:port; resolves once /healthz answers and the workers are up. */
 export async function startAuthbox(dataDir, port, workers, { log } = {}) {
-  const args = [AUTHBOX_BIN, 'serve', '--data', dataDir, '--http', `127.0.0.1:${port}`];
+  const args = [AUTHBOX_BIN, 'serve', '--data', dataDir, '--http', `127.0.0.1:${port}`, '--admin', '127.0.0.1:0'];
   if (workers !== undefined) args.push('--http-workers', String(workers));
   // AUTHBOX_NODE_ARGS go to the daemon's node only, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'
   // (cluster workers inherit them; each process writes its profile when it exits).

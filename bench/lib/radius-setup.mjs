@@ -70,7 +70,7 @@ export async function prepareAuthbox(dir, { keyType, secret, users, eapUser }) {
 export async function startAuthboxRadius(dataDir, ports, log) {
   const nodeArgs = (process.env.AUTHBOX_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   const server = startServer(process.execPath, [...nodeArgs, AUTHBOX_BIN, 'serve', '--data', dataDir, '--http', `127.0.0.1:${ports.http}`,
-    '--radius', `127.0.0.1:${ports.radius}`, '--radius-acct', `127.0.0.1:${ports.acct}`],
+    '--radius', `127.0.0.1:${ports.radius}`, '--radius-acct', `127.0.0.1:${ports.acct}`, '--admin', '127.0.0.1:0'],
   { log, env: { NODE_ENV: 'production' } });
   const deadline = Date.now() + 30_000;
   for (;;) {

@@ -3,11 +3,16 @@
 import { isAppError } from '../core/errors.js';
 import { readVersion } from '../main.js';
 import { helpText, parseCommand, UsageError, type CommandSpec, type Output } from './args.js';
+import {
+  adminAddCommand, adminDisableCommand, adminEnableCommand, adminListCommand, adminOtpResetCommand, adminPasswdCommand, adminTokenCommand,
+  adminTokenRevokeCommand,
+} from './commands/admin.js';
 import { backupCommand, restoreCommand } from './commands/backup.js';
 import { caCertCommand } from './commands/ca.js';
 import {
   certIssueCommand, certListCommand, certRevokeCommand, certShowCommand, certSignBatchCommand, certSignCommand, certUnholdCommand,
 } from './commands/cert.js';
+import { certExpiringCommand } from './commands/cert-expiring.js';
 import {
   deviceAddCommand, deviceDisableCommand, deviceEnableCommand, deviceListCommand, deviceRemoveCommand, deviceShowCommand,
 } from './commands/device.js';
@@ -26,7 +31,7 @@ import {
 
 const COMMANDS: readonly CommandSpec[] = [
   initCommand, serveCommand, caCertCommand,
-  certIssueCommand, certSignCommand, certSignBatchCommand, certRevokeCommand, certUnholdCommand, certListCommand, certShowCommand,
+  certIssueCommand, certSignCommand, certSignBatchCommand, certRevokeCommand, certUnholdCommand, certListCommand, certShowCommand, certExpiringCommand,
   userAddCommand, userPasswdCommand, userDisableCommand, userEnableCommand, userListCommand, userShowCommand, userSetCommand,
   userUnlockCommand, userResetPasswordCommand,
   nasAddCommand, nasListCommand, nasRemoveCommand,
@@ -35,6 +40,8 @@ const COMMANDS: readonly CommandSpec[] = [
   policySetCommand, policyShowCommand, policyRemoveCommand, policyMethodsCommand,
   logAuthCommand, logAcctCommand,
   backupCommand, restoreCommand,
+  adminAddCommand, adminListCommand, adminPasswdCommand, adminDisableCommand, adminEnableCommand, adminOtpResetCommand,
+  adminTokenCommand, adminTokenRevokeCommand,
 ];
 
 const io: Output = {

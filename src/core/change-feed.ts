@@ -9,10 +9,12 @@ export interface ChangeSource {
 }
 
 type Handler = (ref: string) => void;
+type BatchHandler = (refs: string[]) => void;
 
 export class ChangeFeed {
   private seq: number;
   private readonly handlers = new Map<string, Handler[]>();
+  private readonly batchHandlers = new Map<string, BatchHandler[]>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly source: ChangeSource, private readonly pollMs: number, private readonly log: Logger) {
@@ -24,6 +26,16 @@ export class ChangeFeed {
     const list = this.handlers.get(kind) ?? [];
     list.push(handler);
     this.handlers.set(kind, list);
+  }
+
+  /**
+   * Once per poll with every ref of that kind seen in it (each once, in order): for work
+   * that reloads a whole table, which must not run once per row when a sync writes 10,000.
+   */
+  onBatch(kind: string, handler: BatchHandler): void {
+    const list = this.batchHandlers.get(kind) ?? [];
+    list.push(handler);
+    this.batchHandlers.set(kind, list);
   }
 
   start(): void {
@@ -44,6 +56,7 @@ export class ChangeFeed {
       this.log.warn({ err: (e as Error).message }, 'change feed poll failed');
       return 0;
     }
+    const batches = new Map<string, Set<string>>();
     for (const row of rows) {
       this.seq = row.seq;
       for (const h of this.handlers.get(row.kind) ?? []) {
@@ -51,6 +64,20 @@ export class ChangeFeed {
           h(row.ref);
         } catch (e) {
           this.log.error({ err: (e as Error).message, kind: row.kind, ref: row.ref }, 'change handler failed');
+        }
+      }
+      if (this.batchHandlers.has(row.kind)) {
+        let refs = batches.get(row.kind);
+        if (!refs) batches.set(row.kind, (refs = new Set()));
+        refs.add(row.ref);
+      }
+    }
+    for (const [kind, refs] of batches) {
+      for (const h of this.batchHandlers.get(kind)!) {
+        try {
+          h([...refs]);
+        } catch (e) {
+          this.log.error({ err: (e as Error).message, kind, refs: refs.size }, 'change handler failed');
         }
       }
     }

@@ -40,6 +40,8 @@ export type ErrorCode =
   | 'BACKUP_INVALID'
   | 'BACKUP_DECRYPT_FAILED'
   | 'PASSPHRASE_INVALID'
+  | 'LOGIN_FAILED'
+  | 'OPERATOR_LOCKED'
   | 'INTERNAL';
 
 export class AppError extends Error {

@@ -24,6 +24,8 @@ export interface NasRecord {
   kind: NasKind;
   requireMessageAuthenticator: boolean;
   createdAt: number;
+  /** Connects over RadSec only (RFC 6614): never looked up for UDP. */
+  radsec: boolean;
 }
 
 export interface NewNasRow {
@@ -33,6 +35,7 @@ export interface NewNasRow {
   kind: NasKind;
   requireMessageAuthenticator: boolean;
   at: number;
+  radsec?: boolean;
 }
 
 /** What the NAS engine needs from storage; store/nas-store.ts implements it. */
@@ -54,6 +57,9 @@ export interface NasClient {
   kind: NasKind;
   requireMessageAuthenticator: boolean;
 }
+
+/** RFC 6614 §2.3: the shared secret of every RadSec client (the TLS certificate authenticates it). */
+export const NAS_RADSEC_SECRET = 'radsec';
 
 export const nasSecretAad = (name: string): string => `nas:${name}`;
 
@@ -86,16 +92,26 @@ export class NasService {
     this.clock = deps.clock ?? (() => new Date());
   }
 
-  add(input: { name: string; address: string; secret: string; kind?: NasKind; requireMessageAuthenticator?: boolean }, by: Actor): NasRecord {
+  add(input: {
+    name: string; address: string; secret?: string; kind?: NasKind; requireMessageAuthenticator?: boolean; radsec?: boolean;
+  }, by: Actor): NasRecord {
     validateNasName(input.name);
     const address = formatCidr(parseNasAddress(input.address));
-    validateNasSecret(input.secret);
+    const radsec = input.radsec === true;
+    if (radsec && input.secret !== undefined) {
+      throw new AppError('NAS_INVALID', 'a RadSec client has no shared secret of its own: its certificate authenticates it (RFC 6614 §2.3 fixes the secret to "radsec")');
+    }
+    if (!radsec) {
+      if (input.secret === undefined) throw new AppError('NAS_INVALID', 'a shared secret is required');
+      validateNasSecret(input.secret);
+    }
+    const secret = radsec ? NAS_RADSEC_SECRET : input.secret!;
     const kind = input.kind ?? 'wlan';
     if (!NAS_KINDS.includes(kind)) throw new AppError('NAS_INVALID', `the kind must be one of ${NAS_KINDS.join(', ')}`);
-    const secretSealed = seal(this.deps.master, nasSecretAad(input.name), Buffer.from(input.secret, 'utf8'));
+    const secretSealed = seal(this.deps.master, nasSecretAad(input.name), Buffer.from(secret, 'utf8'));
     return this.deps.storage.insertNas({
       name: input.name, address, secretSealed, kind,
-      requireMessageAuthenticator: input.requireMessageAuthenticator ?? true, at: this.clock().getTime(),
+      requireMessageAuthenticator: input.requireMessageAuthenticator ?? true, at: this.clock().getTime(), ...(radsec ? { radsec } : {}),
     }, by);
   }
 
@@ -107,9 +123,22 @@ export class NasService {
     return this.deps.storage.listNas();
   }
 
-  /** Every client with its secret unsealed, for the RADIUS engine's in-memory table. */
+  /**
+   * Every UDP client with its secret unsealed, for the RADIUS engine's in-memory table. RadSec
+   * clients are left out: their secret is the public "radsec", so a UDP packet signed with it
+   * proves nothing.
+   */
   loadClients(): NasClient[] {
-    return this.deps.storage.listNas().map((r) => ({
+    return this.load(false);
+  }
+
+  /** The clients marked for RadSec (radius/radsec.ts binds each connection's certificate to one). */
+  loadRadsecClients(): NasClient[] {
+    return this.load(true);
+  }
+
+  private load(radsec: boolean): NasClient[] {
+    return this.deps.storage.listNas().filter((r) => r.radsec === radsec).map((r) => ({
       name: r.name,
       network: parseNasAddress(r.address),
       secret: unseal(this.deps.master, nasSecretAad(r.name), r.secretSealed),

@@ -156,9 +156,12 @@ export class LdapSync {
     let revoked = 0;
     const ids = new Map<string, number>();
     const syncDisabled = new Set<number>();
+    // Maps, not searches per item: a first sync adds tens of thousands of users.
+    const newlySeen = new Map(plan.seen.filter((s) => s.userId === undefined).map((s) => [s.username, s]));
+    const enabledByPlan = new Set(plan.items.filter((i) => i.action === 'enable' && i.userId !== undefined).map((i) => i.userId!));
     for (const item of plan.items) {
       if (item.action === 'add') {
-        const seen = plan.seen.find((s) => s.userId === undefined && s.username === item.username)!;
+        const seen = newlySeen.get(item.username)!;
         const user = users.addSynced({ username: item.username, groups: item.groups ?? [], enabled: seen.enabledInDirectory, source: `ldap:${source.name}` }, by);
         ids.set(item.username, user.id);
         if (!seen.enabledInDirectory) syncDisabled.add(user.id);
@@ -178,7 +181,7 @@ export class LdapSync {
       const userId = s.userId ?? ids.get(s.username)!;
       const before = links.get(userId);
       const wasSyncDisabled = (before?.syncDisabled ?? false) || (before?.vanished ?? false);
-      const enabledItem = plan.items.some((i) => i.userId === userId && i.action === 'enable');
+      const enabledItem = enabledByPlan.has(userId);
       storage.upsertLink({
         userId, sourceId: source.id, remoteId: s.remoteId, dn: s.dn, lastSeen: at, vanished: false,
         syncDisabled: syncDisabled.has(userId) || (wasSyncDisabled && !enabledItem && !s.enabledInDirectory),

@@ -1,7 +1,8 @@
 // The change feed's table and the audit log: both written inside the caller's transaction.
+import { currentAuditContext } from '../core/audit-context.js';
 import type { Db } from './db.js';
 
-export type ChangeKind = 'ca' | 'cert' | 'crl' | 'settings' | 'user' | 'nas' | 'policy' | 'acct' | 'authlog' | 'device';
+export type ChangeKind = 'ca' | 'cert' | 'crl' | 'settings' | 'user' | 'nas' | 'policy' | 'acct' | 'authlog' | 'device' | 'operator';
 
 export interface ChangeRow {
   seq: number;
@@ -47,7 +48,20 @@ export class ChangeLog {
   }
 
   audit(actor: string, source: string, action: string, target: string | null, detail?: unknown): void {
-    this.auditInsert.run(Date.now(), actor, source, action, target, detail === undefined ? null : JSON.stringify(detail));
+    // An API request's client address joins the detail (see core/audit-context.ts).
+    const client = currentAuditContext()?.client;
+    const full = client === undefined ? detail
+      : detail !== null && typeof detail === 'object' && !Array.isArray(detail) ? { ...(detail as object), client } : { client, ...(detail === undefined ? {} : { detail }) };
+    this.auditInsert.run(Date.now(), actor, source, action, target, full === undefined ? null : JSON.stringify(full));
+  }
+
+  /** Audit rows after `id`, oldest first: the daemon forwards them to the audit log stream. */
+  auditSince(id: number, limit = 1000): AuditRow[] {
+    return this.db.prepare('SELECT * FROM audit WHERE id > ? ORDER BY id LIMIT ?').all(id, limit) as AuditRow[];
+  }
+
+  latestAuditId(): number {
+    return (this.db.prepare('SELECT coalesce(max(id), 0) AS id FROM audit').get() as { id: number }).id;
   }
 
   listAudit(limit = 100): AuditRow[] {

@@ -278,4 +278,69 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX user_password_history_user ON user_password_history(user_id, changed_at);
   `,
+  /* 10: RadSec clients */ `
+  -- 1: the client connects over RadSec (RFC 6614, TLS with a certificate naming it) and never over UDP;
+  -- its secret is the fixed "radsec" (RFC 6614 §2.3).
+  ALTER TABLE nas_clients ADD COLUMN radsec INTEGER NOT NULL DEFAULT 0 CHECK (radsec IN (0, 1));
+  `,
+  /* 11: expiry warnings sent */ `
+  -- One row per warning sent (or skipped as already past) for a certificate, CA or OCSP signer,
+  -- per threshold (days) and channel (smtp, webhook), so each is sent once.
+  CREATE TABLE expiry_notices (
+    kind      TEXT NOT NULL CHECK (kind IN ('certificate', 'ca', 'ocsp-signer')),
+    ca_id     INTEGER NOT NULL,
+    serial    TEXT NOT NULL,
+    days      INTEGER NOT NULL,
+    channel   TEXT NOT NULL,
+    sent_at   INTEGER NOT NULL,
+    PRIMARY KEY (kind, ca_id, serial, days, channel)
+  ) WITHOUT ROWID;
+  `,
+  /* 12: console operators, their sessions and API tokens (admin console and API) */ `
+  CREATE TABLE operators (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    username        TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    -- scrypt$N$r$p$salt$hash (base64)
+    password_hash   TEXT NOT NULL,
+    role            TEXT NOT NULL CHECK (role IN ('admin', 'network', 'helpdesk', 'auditor')),
+    -- TOTP secret, AES-256-GCM under the master key, AAD "operator:<id>:totp"; NULL: not enrolled.
+    totp_sealed     BLOB,
+    -- An enrolment under way (AAD "operator:<id>:totp-pending"), confirmed by a first code.
+    totp_pending    BLOB,
+    -- The last TOTP time step accepted: a code is never accepted twice.
+    totp_last_step  INTEGER,
+    enabled         INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+    failed_count    INTEGER NOT NULL DEFAULT 0,
+    failed_since    INTEGER,
+    locked_until    INTEGER,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+  );
+
+  -- Only the SHA-256 of the cookie value is stored: a copy of the database opens no session.
+  CREATE TABLE operator_sessions (
+    id_hash      TEXT PRIMARY KEY,
+    operator_id  INTEGER NOT NULL REFERENCES operators(id) ON DELETE CASCADE,
+    csrf_token   TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    client       TEXT
+  ) WITHOUT ROWID;
+  CREATE INDEX operator_sessions_operator ON operator_sessions(operator_id);
+
+  CREATE TABLE operator_tokens (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    operator_id  INTEGER NOT NULL REFERENCES operators(id) ON DELETE CASCADE,
+    name         TEXT NOT NULL COLLATE NOCASE,
+    token_hash   TEXT NOT NULL UNIQUE,
+    created_at   INTEGER NOT NULL,
+    last_used_at INTEGER,
+    revoked_at   INTEGER
+  );
+  CREATE UNIQUE INDEX operator_tokens_name ON operator_tokens(operator_id, name) WHERE revoked_at IS NULL;
+
+  -- Console filters on the audit log and the decision log.
+  CREATE INDEX audit_target ON audit(target);
+  CREATE INDEX audit_actor ON audit(actor);
+  `,
 ];

@@ -9,12 +9,12 @@ import type { Db } from './db.js';
 
 interface NasRow {
   id: number; name: string; address: string; secret_sealed: Buffer; kind: string;
-  require_message_authenticator: number; created_at: number;
+  require_message_authenticator: number; created_at: number; radsec: number;
 }
 
 const toNas = (r: NasRow): NasRecord => ({
   id: r.id, name: r.name, address: r.address, secretSealed: r.secret_sealed, kind: r.kind as NasKind,
-  requireMessageAuthenticator: r.require_message_authenticator === 1, createdAt: r.created_at,
+  requireMessageAuthenticator: r.require_message_authenticator === 1, createdAt: r.created_at, radsec: r.radsec === 1,
 });
 
 export class SqliteNasStore implements NasStorage {
@@ -28,8 +28,8 @@ export class SqliteNasStore implements NasStorage {
 
   constructor(private readonly db: Db) {
     this.changes = new ChangeLog(db);
-    this.insert = db.prepare(`INSERT INTO nas_clients (name, address, secret_sealed, kind, require_message_authenticator, created_at)
-      VALUES (?, ?, ?, ?, ?, ?)`);
+    this.insert = db.prepare(`INSERT INTO nas_clients (name, address, secret_sealed, kind, require_message_authenticator, created_at, radsec)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`);
     this.remove = db.prepare('DELETE FROM nas_clients WHERE id = ?');
     this.byName = db.prepare('SELECT * FROM nas_clients WHERE name = ?');
     this.byAddress = db.prepare('SELECT * FROM nas_clients WHERE address = ?');
@@ -44,10 +44,10 @@ export class SqliteNasStore implements NasStorage {
       const same = this.byAddress.get(row.address) as NasRow | undefined;
       if (same) throw new AppError('NAS_EXISTS', `${row.address} is already the address of RADIUS client "${same.name}"`);
       const id = Number(this.insert.run(row.name, row.address, row.secretSealed, row.kind,
-        row.requireMessageAuthenticator ? 1 : 0, row.at).lastInsertRowid);
+        row.requireMessageAuthenticator ? 1 : 0, row.at, row.radsec ? 1 : 0).lastInsertRowid);
       this.changes.record('nas', String(id));
       this.changes.audit(by.actor, by.source, 'nas.add', row.name, {
-        address: row.address, kind: row.kind, requireMessageAuthenticator: row.requireMessageAuthenticator,
+        address: row.address, kind: row.kind, requireMessageAuthenticator: row.requireMessageAuthenticator, ...(row.radsec ? { radsec: true } : {}),
       });
       return toNas(this.byId.get(id) as NasRow);
     }).immediate();

@@ -104,6 +104,7 @@ export async function startServe(dir: string, port: number, extra: string[] = []
   const radius = [
     ...(extra.includes('--radius') ? [] : ['--radius', '127.0.0.1:0']),
     ...(extra.includes('--radius-acct') ? [] : ['--radius-acct', '127.0.0.1:0']),
+    ...(extra.includes('--admin') ? [] : ['--admin', '127.0.0.1:0']),
   ];
   const proc = spawn(process.execPath, [AUTHBOX, 'serve', '--data', dir, '--http', `127.0.0.1:${port}`, ...radius, ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { authboxOk, type RunResult } from './authbox.js';
+import { authboxOk, openssl, type RunResult } from './authbox.js';
 
 /** PEERS.md: disabling only 1.2 falls back to 1.1, so 1.3 is forced by disabling everything else. */
 export const TLS12 = 'tls_disable_tlsv1_3=1';
@@ -59,4 +59,21 @@ export function issueUserCert(dataDir: string, dir: string, name: string, user?:
   const serial = /certificate ([0-9a-f]+) for/.exec(out)?.[1];
   if (!serial) throw new Error(`no serial in: ${out}`);
   return { cert, key, serial };
+}
+
+/** A CA authbox knows nothing of, made with openssl in `dir`, and a clientAuth certificate for `cn` under it. */
+export function foreignClientCert(dir: string, cn: string): CertHolder {
+  const run = (args: string[]): void => {
+    const r = openssl(args, { cwd: dir });
+    if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
+  };
+  run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'foreign-ca.key',
+    '-out', 'foreign-ca.crt', '-subj', '/O=Elsewhere/CN=Elsewhere CA', '-days', '30',
+    '-addext', 'basicConstraints=critical,CA:true', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'foreign.key',
+    '-out', 'foreign.csr', '-subj', `/O=Elsewhere/CN=${cn}`]);
+  writeFileSync(join(dir, 'foreign.ext'), 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n');
+  run(['x509', '-req', '-in', 'foreign.csr', '-CA', 'foreign-ca.crt', '-CAkey', 'foreign-ca.key', '-CAcreateserial',
+    '-out', 'foreign.crt', '-days', '30', '-extfile', 'foreign.ext']);
+  return { cert: join(dir, 'foreign.crt'), key: join(dir, 'foreign.key'), serial: '' };
 }

@@ -61,7 +61,7 @@ describe.skipIf(!runnable)('install.sh --prefix', () => {
     copyFileSync(join(prefix, 'etc/authbox/master.key'), join(creds, 'authbox-master-key'));
     const port = await freePort();
     const proc = spawn(process.execPath, [join(prefix, 'opt/authbox/bin/authbox'), 'serve', '--data', join(prefix, 'var/lib/authbox'),
-      '--http', `127.0.0.1:${port}`, '--http-workers', '1', '--radius', '127.0.0.1:0', '--radius-acct', '127.0.0.1:0'],
+      '--http', `127.0.0.1:${port}`, '--http-workers', '1', '--radius', '127.0.0.1:0', '--radius-acct', '127.0.0.1:0', '--admin', '127.0.0.1:0'],
     { env: { ...process.env, CREDENTIALS_DIRECTORY: creds }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     proc.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -6,9 +6,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueUserCert as issueUser, runEapolTest, TLS12, TLS13, verdict, type CertHolder } from '../helpers/eap.js';
+import { foreignClientCert, issueUserCert as issueUser, runEapolTest, TLS12, TLS13, verdict, type CertHolder } from '../helpers/eap.js';
 import {
-  authboxOk, freeUdpPort, initDataDir, openssl, sleep, startServe, tempDir, type RunResult, type RunningDaemon,
+  authboxOk, freeUdpPort, initDataDir, sleep, startServe, tempDir, type RunResult, type RunningDaemon,
 } from '../helpers/authbox.js';
 
 const SECRET = 'radius-shared-S3cret';
@@ -25,21 +25,7 @@ type Holder = CertHolder;
 const issueUserCert = (name: string, user?: string): Holder => issueUser(data.dir, files.path, name, user);
 
 /** A CA authbox knows nothing of, and a clientAuth certificate for "alice" under it. */
-function foreignCert(): Holder {
-  const run = (args: string[]): void => {
-    const r = openssl(args, { cwd: files.path });
-    if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
-  };
-  run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'foreign-ca.key',
-    '-out', 'foreign-ca.crt', '-subj', '/O=Elsewhere/CN=Elsewhere CA', '-days', '30',
-    '-addext', 'basicConstraints=critical,CA:true', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'foreign.key',
-    '-out', 'foreign.csr', '-subj', '/O=Elsewhere/CN=alice']);
-  writeFileSync(join(files.path, 'foreign.ext'), 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n');
-  run(['x509', '-req', '-in', 'foreign.csr', '-CA', 'foreign-ca.crt', '-CAkey', 'foreign-ca.key', '-CAcreateserial',
-    '-out', 'foreign.crt', '-days', '30', '-extfile', 'foreign.ext']);
-  return { cert: join(files.path, 'foreign.crt'), key: join(files.path, 'foreign.key'), serial: '' };
-}
+const foreignCert = (): Holder => foreignClientCert(files.path, 'alice');
 
 /** One EAP-TLS authentication with a certificate; its whole output for the assertions. */
 function eapolTest(identity: string, holder: Holder, phase1: string, extra: string[] = [], args: string[] = []): Promise<RunResult> {

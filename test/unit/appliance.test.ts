@@ -212,9 +212,14 @@ describe('CONFIG.md and authbox.example.json', () => {
     const full = loadConfig(dir, {});
     writeFileSync(join(dir, CONFIG_FILE), JSON.stringify({ organization: ex.organization, publicUrl: ex.publicUrl }));
     const defaults = loadConfig(dir, {});
-    // radius.eapWorkers defaults to the number of cores; backup has no default (absent: off).
-    const strip = (c: typeof full): unknown => ({ ...c, radius: { ...c.radius, eapWorkers: 0 }, backup: undefined });
+    // radius.eapWorkers defaults to the number of cores; backup, syslog destinations, SMTP and the webhook have no default (absent: off).
+    const stdoutOnly = (l: typeof full.log): unknown => ({ level: l.level, system: { stdout: l.system.stdout }, auth: { stdout: l.auth.stdout }, audit: { stdout: l.audit.stdout } });
+    const strip = (c: typeof full): unknown => ({
+      ...c, radius: { ...c.radius, eapWorkers: 0 }, backup: undefined, log: stdoutOnly(c.log), expiry: { days: c.expiry.days },
+    });
     expect(strip(full)).toEqual(strip(defaults));
     expect(full.backup).toBeDefined();
+    expect(full.log.audit.syslog).toBeDefined();
+    expect(full.expiry.smtp).toBeDefined();
   });
 });

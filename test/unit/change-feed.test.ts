@@ -72,6 +72,23 @@ describe('ChangeFeed', () => {
     expect(feed.poll()).toBe(0);
   });
 
+  it('hands batch handlers every ref of their kind once per poll, after the per-row handlers', () => {
+    const source = stubSource();
+    const feed = new ChangeFeed(source, 100, recordingLogger());
+    const got: string[] = [];
+    feed.on('user', (ref) => got.push(`row ${ref}`));
+    feed.onBatch('user', (refs) => got.push(`batch ${refs.join(',')}`));
+    feed.onBatch('ca', (refs) => got.push(`ca ${refs.join(',')}`));
+    // A sync that touches 10,000 users writes 10,000 rows: one reload, not 10,000.
+    for (let i = 1; i <= 10_000; i++) source.rows.push({ seq: i, kind: 'user', ref: String(i % 3) });
+    expect(feed.poll()).toBe(10_000);
+    expect(got.filter((g) => g.startsWith('batch'))).toEqual(['batch 1,2,0']);
+    expect(got.at(-1)).toBe('batch 1,2,0');
+    expect(got).not.toContain('ca');
+    expect(feed.poll()).toBe(0);
+    expect(got.filter((g) => g.startsWith('batch'))).toHaveLength(1);
+  });
+
   it('follows a source that answers in pages', () => {
     const source = stubSource();
     source.page = 2;

@@ -71,11 +71,14 @@ describe('loadConfig', () => {
       ocsp: { validitySeconds: 3600, cacheMaxAgeSeconds: 60, cacheEntries: 200_000 },
       crl: { validitySeconds: 86_400, debounceMs: 300 },
       feed: { pollMs: 100 },
-      radius: { auth: [{ host: '0.0.0.0', port: 1812 }], acct: [{ host: '0.0.0.0', port: 1813 }], eapWorkers: DEFAULT_EAP_WORKERS },
+      radius: { auth: [{ host: '0.0.0.0', port: 1812 }], acct: [{ host: '0.0.0.0', port: 1813 }], eapWorkers: DEFAULT_EAP_WORKERS, radsec: null },
       logLevel: 'info',
+      log: { level: 'info', system: { stdout: true }, auth: { stdout: false }, audit: { stdout: true } },
+      expiry: { days: [30, 7, 1] },
       metrics: { allow: ['127.0.0.1/32', '::1/128'] },
       passwords: { minLength: 8, minClasses: 1, history: 0, maxAgeDays: 0 },
       lockout: { attempts: 10, windowMinutes: 15, durationMinutes: 15 },
+      admin: { listen: { host: '0.0.0.0', port: 8443 }, sessionIdleMinutes: 15, sessionAbsoluteHours: 8 },
     });
   });
 
@@ -90,6 +93,60 @@ describe('loadConfig', () => {
     }
   });
 
+  it('log: three streams, each to stdout and/or syslog over udp, tcp or tls; mistakes named', () => {
+    writeSettings({ ...base, log: {
+      level: 'warn',
+      system: { syslog: { host: 'logs.lan' } },
+      auth: { stdout: true, syslog: { transport: 'tcp', host: '10.0.0.5', port: 601, facility: 'local3' } },
+      audit: { stdout: false, syslog: { transport: 'tls', host: 'siem.lan', caFile: 'siem-ca.pem' } },
+    } });
+    const c = loadConfig(dir, {});
+    expect(c.logLevel).toBe('warn');
+    expect(c.log).toEqual({
+      level: 'warn',
+      system: { stdout: true, syslog: { transport: 'udp', host: 'logs.lan', port: 514, facility: 3 } },
+      auth: { stdout: true, syslog: { transport: 'tcp', host: '10.0.0.5', port: 601, facility: 19 } },
+      audit: { stdout: false, syslog: { transport: 'tls', host: 'siem.lan', port: 6514, facility: 13, caFile: join(dir, 'siem-ca.pem') } },
+    });
+    const bad: [unknown, RegExp][] = [
+      [{ auth: { syslog: { transport: 'relp', host: 'h' } } }, /log\.auth\.syslog\.transport must be "udp", "tcp" or "tls"/],
+      [{ audit: { syslog: { transport: 'tls', host: 'h' } } }, /log\.audit\.syslog\.caFile must name the CA file/],
+      [{ system: { syslog: { port: 514 } } }, /log\.system\.syslog\.host must name the syslog server/],
+      [{ system: { syslog: { host: 'h', port: 70000 } } }, /log\.system\.syslog\.port must be a whole number from 1 to 65535/],
+      [{ system: { syslog: { host: 'h', facility: 'mail2' } } }, /log\.system\.syslog\.facility must be a facility name/],
+      [{ system: { stdout: 'yes' } }, /log\.system\.stdout must be true or false/],
+    ];
+    for (const [log, message] of bad) {
+      writeSettings({ ...base, log });
+      expect(() => loadConfig(dir, {})).toThrow(message);
+    }
+  });
+
+  it('expiry: thresholds, SMTP and webhook; mistakes named', () => {
+    writeSettings({ ...base, expiry: {
+      days: [7, 30, 1, 7],
+      smtp: { host: 'mail.lan', from: 'authbox@city.example', to: ['pki@city.example'], user: 'authbox', passwordFile: 'smtp.pw' },
+      webhook: { url: 'https://hooks.lan/pki', secretFile: '/etc/authbox/hook.key' },
+    } });
+    expect(loadConfig(dir, {}).expiry).toEqual({
+      days: [30, 7, 1],
+      smtp: { host: 'mail.lan', port: 25, starttls: true, from: 'authbox@city.example', to: ['pki@city.example'], user: 'authbox', passwordFile: join(dir, 'smtp.pw') },
+      webhook: { url: 'https://hooks.lan/pki', secretFile: '/etc/authbox/hook.key' },
+    });
+    const bad: [unknown, RegExp][] = [
+      [{ days: [0] }, /expiry\.days must be a list of whole numbers/],
+      [{ days: [] }, /expiry\.days must be a list of whole numbers/],
+      [{ smtp: { host: 'm', from: 'a@b', to: [] } }, /expiry\.smtp\.to must be a list of one or more e-mail addresses/],
+      [{ smtp: { host: 'm', from: 'nobody', to: ['a@b'] } }, /expiry\.smtp\.from must be an e-mail address/],
+      [{ smtp: { host: 'm', from: 'a@b', to: ['a@b'], user: 'u' } }, /expiry\.smtp\.user and expiry\.smtp\.passwordFile go together/],
+      [{ webhook: { url: 'ftp://x' } }, /expiry\.webhook\.url must be an http\(s\) URL/],
+    ];
+    for (const [expiry, message] of bad) {
+      writeSettings({ ...base, expiry });
+      expect(() => loadConfig(dir, {})).toThrow(message);
+    }
+  });
+
   it('takes RADIUS listeners from the command line, several separated by commas', () => {
     writeSettings(base);
     const c = loadConfig(dir, {}, { radiusListen: '127.0.0.1:11812,[::1]:11812', radiusAcctListen: '127.0.0.1:0' });
@@ -97,6 +154,7 @@ describe('loadConfig', () => {
     expect(c.radius.acct).toEqual([{ host: '127.0.0.1', port: 0 }]);
     expect(() => loadConfig(dir, {}, { radiusListen: 'nonsense' })).toThrow(/--radius must be ADDRESS:PORT/);
     expect(loadConfig(dir, {}, { logLevel: 'debug' }).logLevel).toBe('debug');
+    expect(loadConfig(dir, {}, { logLevel: 'debug' }).log.level).toBe('debug');
     expect(DEFAULT_EAP_WORKERS).toBe(Math.min(8, availableParallelism()));
     expect(loadConfig(dir, {}, { eapWorkers: 0 }).radius.eapWorkers).toBe(0);
     expect(() => loadConfig(dir, {}, { eapWorkers: 65 })).toThrow(/radius.eapWorkers must be a whole number from 0 to 64/);

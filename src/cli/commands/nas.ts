@@ -7,11 +7,15 @@ import { nudgeDaemon } from '../../daemon.js';
 import { oneOf, str, UsageError, type CommandSpec, type Values } from '../args.js';
 import { cliActor, DATA_OPTION, withPki } from '../common.js';
 
-/** Exactly one of --secret and --secret-file. */
-function secretFrom(values: Values): string {
+/** Exactly one of --secret and --secret-file; neither with --radsec (RFC 6614 §2.3 fixes the secret). */
+function secretFrom(values: Values): string | undefined {
   const given = str(values, 'secret');
   const file = str(values, 'secret-file');
   if (given !== undefined && file !== undefined) throw new UsageError('give --secret or --secret-file, not both');
+  if (values.radsec === true) {
+    if (given !== undefined || file !== undefined) throw new UsageError('a --radsec client has no shared secret: its certificate authenticates it');
+    return undefined;
+  }
   if (given !== undefined) return given;
   if (file === undefined) throw new UsageError('--secret or --secret-file is required');
   try {
@@ -34,6 +38,9 @@ export const nasAddCommand: CommandSpec = {
     'allow-missing-message-authenticator': {
       type: 'boolean', help: 'accept Access-Requests without Message-Authenticator from this client (legacy gear only: BlastRADIUS, CVE-2024-3596)',
     },
+    radsec: {
+      type: 'boolean', help: 'the client connects over RadSec (TLS, TCP 2083) with a certificate from authbox\'s CA whose CN or a DNS SAN is --name; no secret; never over UDP',
+    },
   },
   run(values, io) {
     const kind = oneOf(values, 'kind', NAS_KINDS);
@@ -41,11 +48,11 @@ export const nasAddCommand: CommandSpec = {
     const legacy = values['allow-missing-message-authenticator'] === true;
     withPki(values, (pki) => {
       const nas = pki.nas.add({
-        name: str(values, 'name')!, address: str(values, 'address')!, secret, ...(kind ? { kind } : {}),
-        requireMessageAuthenticator: !legacy,
+        name: str(values, 'name')!, address: str(values, 'address')!, ...(secret !== undefined ? { secret } : {}), ...(kind ? { kind } : {}),
+        requireMessageAuthenticator: !legacy, ...(values.radsec === true ? { radsec: true } : {}),
       }, cliActor());
       nudgeDaemon(pki.config.dataDir);
-      io.out(`added RADIUS client "${nas.name}" for ${nas.address} (${nas.kind})\n`);
+      io.out(`added ${nas.radsec ? 'RadSec' : 'RADIUS'} client "${nas.name}" for ${nas.address} (${nas.kind})\n`);
       if (legacy) io.err('warning: this client may send Access-Requests without Message-Authenticator, which BlastRADIUS (CVE-2024-3596) exploits; use only for gear that cannot be updated\n');
     });
   },
@@ -55,7 +62,7 @@ export const nasAddCommand: CommandSpec = {
 function describeNas(n: NasRecord): object {
   return {
     id: n.id, name: n.name, address: n.address, kind: n.kind,
-    requireMessageAuthenticator: n.requireMessageAuthenticator, createdAt: new Date(n.createdAt).toISOString(),
+    requireMessageAuthenticator: n.requireMessageAuthenticator, transport: n.radsec ? 'radsec' : 'udp', createdAt: new Date(n.createdAt).toISOString(),
   };
 }
 
@@ -76,9 +83,9 @@ export const nasListCommand: CommandSpec = {
       }
       const nameWidth = Math.max(4, ...all.map((n) => n.name.length)) + 2;
       const addrWidth = Math.max(7, ...all.map((n) => n.address.length)) + 2;
-      io.out(`${'NAME'.padEnd(nameWidth)}${'ADDRESS'.padEnd(addrWidth)}${'KIND'.padEnd(9)}MESSAGE-AUTHENTICATOR\n`);
+      io.out(`${'NAME'.padEnd(nameWidth)}${'ADDRESS'.padEnd(addrWidth)}${'KIND'.padEnd(9)}${'TRANSPORT'.padEnd(11)}MESSAGE-AUTHENTICATOR\n`);
       for (const n of all) {
-        io.out(`${n.name.padEnd(nameWidth)}${n.address.padEnd(addrWidth)}${n.kind.padEnd(9)}${n.requireMessageAuthenticator ? 'required' : 'optional'}\n`);
+        io.out(`${n.name.padEnd(nameWidth)}${n.address.padEnd(addrWidth)}${n.kind.padEnd(9)}${(n.radsec ? 'radsec' : 'udp').padEnd(11)}${n.requireMessageAuthenticator ? 'required' : 'optional'}\n`);
       }
     });
   },

@@ -2,7 +2,6 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../config/config.js';
-import { jsonLogger } from '../../core/logger.js';
 import { PID_FILE, startDaemon } from '../../daemon.js';
 import type { RadiusListener } from '../../radius/server.js';
 import { isHttpWorker, runHttpWorker, superviseHttpWorkers } from '../../supervisor.js';
@@ -18,7 +17,9 @@ export const serveCommand: CommandSpec = {
     'http-workers': { type: 'string', arg: 'N', help: 'processes serving HTTP; 1 serves it in the main process (default 2)' },
     radius: { type: 'string', arg: 'ADDR:PORT', help: 'RADIUS authentication over UDP, several separated by commas, e.g. 0.0.0.0:1812,[::]:1812 (default 0.0.0.0:1812)' },
     'radius-acct': { type: 'string', arg: 'ADDR:PORT', help: 'RADIUS accounting over UDP (default 0.0.0.0:1813)' },
+    radsec: { type: 'string', arg: 'ADDR:PORT', help: 'RadSec, RADIUS over TLS (RFC 6614), e.g. 0.0.0.0:2083; "off" turns it off (default off)' },
     'eap-workers': { type: 'string', arg: 'N', help: 'threads running EAP (TLS handshakes); 0 runs EAP beside the RADIUS sockets (default: one per core, at most 8)' },
+    admin: { type: 'string', arg: 'ADDR:PORT', help: 'HTTPS admin console and API (default 0.0.0.0:8443; "off" for none)' },
     'log-level': { type: 'string', arg: 'LEVEL', help: 'debug, info, warn or error (default info; accepted authentications are logged at debug, every decision is kept in `authbox log auth`)' },
   },
   async run(values, io) {
@@ -27,10 +28,15 @@ export const serveCommand: CommandSpec = {
       ...(intOption(values, 'http-workers') ? { httpWorkers: intOption(values, 'http-workers')! } : {}),
       ...(str(values, 'radius') ? { radiusListen: str(values, 'radius')! } : {}),
       ...(str(values, 'radius-acct') ? { radiusAcctListen: str(values, 'radius-acct')! } : {}),
+      ...(str(values, 'radsec') ? { radsecListen: str(values, 'radsec')! } : {}),
       ...(str(values, 'log-level') ? { logLevel: str(values, 'log-level')! } : {}),
+      ...(str(values, 'admin') ? { adminListen: str(values, 'admin')! } : {}),
       ...(intOption(values, 'eap-workers') !== undefined ? { eapWorkers: intOption(values, 'eap-workers')! } : {}),
     });
-    const log = jsonLogger((line) => process.stdout.write(line), config.logLevel);
+    // pino: the system, auth and audit streams to stdout (the journal) and/or syslog, as config.log says.
+    // Imported here, so that other commands do not load pino.
+    const { pinoLogger } = await import('../../core/pino-logger.js');
+    const log = pinoLogger(config.log);
     if (isHttpWorker()) return runHttpWorker(config, log);
 
     let http: AddressInfo;
@@ -55,13 +61,16 @@ export const serveCommand: CommandSpec = {
       `  CA chain     ${base}/ca/chain.pem  ${base}/ca/issuing.crt  ${base}/ca/root.crt`,
       `  health       ${base}/healthz`,
       `  RADIUS       authentication ${udp('auth')}  accounting ${udp('acct')}`,
+      ...(config.radius.radsec ? [`  RadSec       ${config.radius.radsec.host.includes(':') ? `[${config.radius.radsec.host}]` : config.radius.radsec.host}:${config.radius.radsec.port}/tcp (TLS)`] : []),
       '',
     ].join('\n'));
+    log.info({ pid: process.pid, dataDir: config.dataDir, http: base, radius: radius.map((l) => `${l.address}:${l.port}/${l.service}`) }, 'authbox started');
     await new Promise<void>((resolve) => {
       const stop = (signal: string): void => {
         log.info({ signal }, 'shutting down');
-        void close().then(() => {
+        void close().then(async () => {
           rmSync(join(config.dataDir, PID_FILE), { force: true });
+          await log.close();
           resolve();
         });
       };

@@ -23,7 +23,7 @@ export interface EapHandler {
 export type ToWorker =
   | { type: 'eap'; id: number; authenticator: Uint8Array; attributes: RadiusAttribute[]; eapMessage: Uint8Array; secret: Uint8Array; allowed?: EapPolicyMethod[] }
   /** A change-feed event the worker's caches follow (kind 'cert', 'user', 'ca', ...). */
-  | { type: 'change'; kind: string; ref: string }
+  | { type: 'change'; kind: string; refs: string[] }
   | { type: 'close' };
 
 /** Worker → main. */
@@ -130,9 +130,9 @@ export class EapWorkerPool implements EapHandler {
     });
   }
 
-  /** Passes a change-feed event to every worker (revocations, user changes, CA reloads). */
-  broadcast(kind: string, ref: string): void {
-    const message: ToWorker = { type: 'change', kind, ref };
+  /** Passes one poll's change-feed events of a kind to every worker (revocations, user changes, CA reloads). */
+  broadcast(kind: string, refs: string[]): void {
+    const message: ToWorker = { type: 'change', kind, refs };
     for (const s of this.slots) s.worker.postMessage(message);
   }
 

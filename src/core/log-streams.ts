@@ -1,0 +1,69 @@
+// What the auth and audit log streams carry: each authentication decision and each audit
+// row, as one record with plain fields (nothing secret is part of either).
+import type { AuditRow } from '../store/changes.js';
+import type { AuthDecision } from './auth-log.js';
+import type { Logger } from './logger.js';
+
+/** One record on the auth stream per decision. */
+export function logDecision(log: Logger, d: AuthDecision): void {
+  log.info({
+    event: 'auth', outcome: d.outcome, user: d.username, nas: d.nas, nasAddress: d.nasAddress, callingStationId: d.callingStationId,
+    method: d.method, reason: d.reason, ...(d.details ? { details: d.details } : {}),
+  }, d.outcome === 'accept' ? 'authentication accepted' : `authentication refused: ${d.reason ?? 'refused'}`);
+}
+
+export interface AuditSource {
+  auditSince(id: number, limit?: number): AuditRow[];
+  latestAuditId(): number;
+}
+
+/**
+ * Sends every audit row to the audit stream. Rows are written by the daemon and by the CLI
+ * (another process), so the table is read by id every pollMs; rows written while no daemon
+ * ran are not sent (they stay in the audit table).
+ */
+export class AuditForwarder {
+  private last: number;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly source: AuditSource, private readonly log: Logger, private readonly pollMs = 500) {
+    this.last = source.latestAuditId();
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.poll(), this.pollMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.poll();
+  }
+
+  /** Forwards what was added since the last poll; returns how many rows. */
+  poll(): number {
+    let n = 0;
+    try {
+      for (;;) {
+        const rows = this.source.auditSince(this.last, 1000);
+        for (const r of rows) {
+          let detail: unknown = r.detail;
+          try {
+            detail = r.detail === null ? undefined : JSON.parse(r.detail);
+          } catch { /* kept as text */ }
+          this.log.info({
+            event: 'audit', auditId: r.id, at: new Date(r.at).toISOString(), actor: r.actor, source: r.source,
+            action: r.action, target: r.target, ...(detail !== undefined ? { detail } : {}),
+          }, `${r.action}${r.target ? ` ${r.target}` : ''} by ${r.actor}`);
+          this.last = r.id;
+          n++;
+        }
+        if (rows.length < 1000) return n;
+      }
+    } catch {
+      return n; // the database is closing or busy: the next poll picks up from the same id
+    }
+  }
+}
