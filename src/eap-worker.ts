@@ -11,7 +11,7 @@ import { ldapContext, openPki } from './main.js';
 import { LdapBindAuthenticator, SyncedUserIndex, directoryAwareVerify } from './ldap-sync/bind-auth.js';
 import { PapCache, withPapCache } from './radius/pap-cache.js';
 import { UserLookupCache, withUserLookupCache } from './radius/user-cache.js';
-import { asBuffer, reviveAttributes, type FromWorker, type ToWorker } from './radius/eap/pool.js';
+import { asBuffer, compactAttributes, reviveAttributes, type FromWorker, type ToWorker } from './radius/eap/pool.js';
 import type { EapMethodFilter } from './radius/eap/engine.js';
 
 export interface EapWorkerData {
@@ -66,7 +66,7 @@ try {
     const allowed: EapMethodFilter | undefined = m.allowed && ((method) => m.allowed!.includes(method));
     const packet = { code: 1 as const, identifier: 0, authenticator: asBuffer(m.authenticator), attributes: reviveAttributes(m.attributes) };
     engine.handle(packet, asBuffer(m.eapMessage), asBuffer(m.secret), allowed).then(
-      (result) => post({ type: 'result', id: m.id, result, sessions: engine.activeSessions }),
+      (result) => post({ type: 'result', id: m.id, result: { ...result, attributes: compactAttributes(result.attributes) }, sessions: engine.activeSessions }),
       (e: unknown) => post({ type: 'error', id: m.id, error: (e as Error)?.message ?? String(e), sessions: engine.activeSessions }),
     );
   });

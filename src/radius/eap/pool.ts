@@ -34,6 +34,14 @@ export type FromWorker =
   | { type: 'error'; id: number; error: string; sessions: number };
 
 export const asBuffer = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+/**
+ * A copy of just these octets. A Buffer is often a view into a larger ArrayBuffer (Node's
+ * 8 KiB pool, a whole datagram), and postMessage copies the whole ArrayBuffer behind a view.
+ */
+export const compact = (u: Uint8Array): Uint8Array => new Uint8Array(u);
+/** Attributes about to cross a thread boundary: each value its own small array. */
+export const compactAttributes = (attrs: readonly RadiusAttribute[]): RadiusAttribute[] =>
+  attrs.map((a) => ({ ...a, value: compact(a.value) as Buffer }));
 /** Attributes that crossed a thread boundary: their values are Buffers again. */
 export const reviveAttributes = (attrs: readonly RadiusAttribute[]): RadiusAttribute[] =>
   attrs.map((a) => ({ ...a, value: asBuffer(a.value) }));
@@ -113,8 +121,8 @@ export class EapWorkerPool implements EapHandler {
     const id = this.nextId++;
     this.rounds++;
     const message: ToWorker = {
-      type: 'eap', id, authenticator: packet.authenticator, attributes: packet.attributes, eapMessage,
-      secret: typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret,
+      type: 'eap', id, authenticator: compact(packet.authenticator), attributes: compactAttributes(packet.attributes), eapMessage: compact(eapMessage),
+      secret: compact(typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret),
       ...(allowed ? { allowed: EAP_POLICY_METHODS.filter((m) => allowed(m)) } : {}),
     };
     return new Promise<EapResult>((resolve, reject) => {
