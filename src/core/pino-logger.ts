@@ -80,7 +80,8 @@ export function pinoLogger(settings: LogSettings, options: PinoLoggerOptions = {
     destinations[stream] = destination(stream, settings[stream], stdout, host);
     roots[stream] = pino({
       // Decisions and audit rows are always written: their volume is chosen by the destinations.
-      level: stream === 'system' ? settings.level : 'info',
+      // A stream that goes nowhere is silent, so that its records are not even serialised (one per RADIUS request on auth).
+      level: !settings[stream].stdout && !settings[stream].syslog ? 'silent' : stream === 'system' ? settings.level : 'info',
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
