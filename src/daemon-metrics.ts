@@ -6,6 +6,7 @@
 import type { LoadedCa } from './ca/authority.js';
 import { readCertificate } from './ca/x509.js';
 import { counter, gauge, workerLabel, type MetricFamily, type Sample } from './http/metrics.js';
+import type { SyncRunRecord } from './ldap-sync/source.js';
 import type { RadiusStats } from './radius/auth.js';
 import type { EapPoolStats } from './radius/eap/pool.js';
 
@@ -28,6 +29,23 @@ export interface DaemonMetricsSource {
   residentBytes?: number;
   /** The HTTP worker's number (0: the primary); defaults to the cluster worker id. */
   worker?: string;
+  /** Each directory source with its latest sync run (not a dry run), if any. */
+  directory?: readonly { source: string; last: SyncRunRecord | undefined }[];
+}
+
+function directoryFamilies(sources: readonly { source: string; last: SyncRunRecord | undefined }[], now: number): MetricFamily[] {
+  const ran = sources.filter((s) => s.last);
+  const by = (f: (r: SyncRunRecord) => number): Sample[] => ran.map((s) => ({ labels: { source: s.source }, value: f(s.last!) }));
+  return [
+    gauge('authbox_directory_sync_success', 'Whether the latest sync of a directory source succeeded (1) or failed (0).', by((r) => (r.error === null ? 1 : 0))),
+    gauge('authbox_directory_sync_age_seconds', 'Seconds since the latest sync of a directory source started.', by((r) => Math.max(0, Math.floor((now - r.startedAt) / 1000)))),
+    gauge('authbox_directory_sync_duration_seconds', 'How long the latest sync of a directory source took.', by((r) => ((r.endedAt ?? r.startedAt) - r.startedAt) / 1000)),
+    gauge('authbox_directory_sync_changes', 'Users added, updated and disabled by the latest sync, per source.', ran.flatMap((s) => [
+      { labels: { source: s.source, change: 'added' }, value: s.last!.added },
+      { labels: { source: s.source, change: 'updated' }, value: s.last!.updated },
+      { labels: { source: s.source, change: 'disabled' }, value: s.last!.disabled },
+    ])),
+  ];
 }
 
 const snake = (camel: string): string => camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -49,6 +67,15 @@ function radiusFamilies(stats: RadiusStats, eap: EapPoolStats | undefined): Metr
       { labels: { result: 'accept' }, value: stats.accepts },
       { labels: { result: 'reject' }, value: stats.rejects },
     ]),
+    counter('authbox_radius_decisions_total', 'Final RADIUS decisions, by method, client and result.',
+      Object.entries(stats.decisions ?? {}).map(([key, value]) => {
+        const [method = 'none', client = '', result = ''] = key.split('|');
+        return { labels: { method, client, result }, value };
+      })),
+    ...(stats.latency ? [{
+      name: 'authbox_radius_request_duration_seconds', help: 'Seconds from a RADIUS datagram\'s arrival to its answer, per service.', type: 'histogram' as const,
+      samples: (['auth', 'acct'] as const).map((service) => ({ labels: { service }, value: stats.latency[service] })),
+    }] : []),
     counter('authbox_radius_received_total', 'RADIUS datagrams received (authentication and accounting).', stats.received),
     counter('authbox_radius_dropped_total', 'RADIUS datagrams dropped without an answer, by reason.',
       Object.entries(stats.dropped).map(([reason, value]) => ({ labels: { reason: snake(reason) }, value }))),
@@ -100,6 +127,7 @@ export function daemonMetrics(src: DaemonMetricsSource): MetricFamily[] {
         { labels: { status: 'revoked' }, value: src.certificates.revoked },
       ]),
     ] : []),
+    ...(src.directory ? directoryFamilies(src.directory, src.now) : []),
     gauge('authbox_process_uptime_seconds', 'Seconds since this process started.', [{ labels: w, value: Math.floor(src.uptimeSeconds ?? process.uptime()) }]),
     gauge('authbox_process_resident_memory_bytes', 'Resident set size of this process.', [{ labels: w, value: src.residentBytes ?? process.memoryUsage.rss() }]),
   ];

@@ -305,6 +305,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
     metrics: () => daemonMetrics({
       radius: radiusStatus(), ocsp: responder.stats, cas: authority.cas(),
       crlInfo: (caId) => store.crlInfo(caId), certificates: status.counts(), now: clock().getTime(),
+      directory: ldap.store.listSources().map((s) => ({ source: s.name, last: ldap.store.listRuns(s.id, 20).find((r) => !r.dryRun) })),
     }),
   };
   const server = options.serveHttp === false ? undefined

@@ -73,7 +73,21 @@ export interface RadiusStats {
     storageFailed: number;
   };
   malformed: Partial<Record<RadiusDecodeReason, number>>;
+  /** Final decisions by "method|client|result" (a few dozen keys: methods × clients × 2). */
+  decisions: Record<string, number>;
+  /** Seconds from a datagram's arrival to its answer, per service (a histogram: counts per bound, then over the last). */
+  latency: Record<RadiusService, LatencyHistogram>;
 }
+
+export interface LatencyHistogram {
+  bounds: number[];
+  counts: number[];
+  sum: number;
+}
+
+/** Seconds: 0.5 ms to 2.5 s, the range between a PAP answer from memory and an LDAP bind that times out. */
+export const LATENCY_BOUNDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+const emptyHistogram = (): LatencyHistogram => ({ bounds: LATENCY_BOUNDS, counts: new Array<number>(LATENCY_BOUNDS.length + 1).fill(0), sum: 0 });
 
 export type Outcome = 'accept' | 'reject';
 
@@ -115,6 +129,8 @@ const emptyStats = (): RadiusStats => ({
     badAuthenticator: 0, unsupportedCode: 0, internalError: 0, replyTooLong: 0, invalidAccounting: 0, storageFailed: 0,
   },
   malformed: {},
+  decisions: {},
+  latency: { auth: emptyHistogram(), acct: emptyHistogram() },
 });
 
 const UNKNOWN_LOG_TABLE_MAX = 1024;
@@ -140,6 +156,15 @@ export class RadiusAuthEngine {
       maxEntries: deps.retransmitCache?.maxEntries ?? 16_384, ttlMs: deps.retransmitCache?.ttlMs ?? 5_000, now: this.now,
     });
     this.unknownInterval = deps.unknownClientLogIntervalMs ?? 10_000;
+  }
+
+  /** Records how long a datagram took to answer (the transport measures it). */
+  observeLatency(service: RadiusService, seconds: number): void {
+    const h = this.stats.latency[service];
+    let i = 0;
+    while (i < h.bounds.length && seconds > h.bounds[i]!) i++;
+    h.counts[i]!++;
+    h.sum += seconds;
   }
 
   /** The reply to send back to the datagram's source, or undefined to stay silent. Never throws. */
@@ -383,6 +408,8 @@ export class RadiusAuthEngine {
     outcome: Outcome; method?: string | undefined; username?: string | undefined; reason?: string | undefined;
     details?: Record<string, string> | undefined;
   }): void {
+    const key = `${d.method ?? 'none'}|${client.name}|${d.outcome}`;
+    this.stats.decisions[key] = (this.stats.decisions[key] ?? 0) + 1;
     const callingStationId = joinAttribute(packet.attributes, Attr.CallingStationId)?.toString('utf8');
     const details = d.details && Object.keys(d.details).length > 0 ? d.details : undefined;
     // The journal gets refusals at info; accepts at debug (the decision log below holds every one, as FreeRADIUS's `auth = no` default).

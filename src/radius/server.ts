@@ -90,8 +90,11 @@ export async function startRadiusServer(
       }
       sockets.push({ socket, listener });
       socket.on('message', (data, rinfo) => {
+        const t0 = performance.now();
         void engine.handle({ data, address: rinfo.address, port: rinfo.port }, service).then((reply) => {
-          if (reply && listener.status === 'up') socket.send(reply, rinfo.port, rinfo.address);
+          if (!reply) return;
+          if (listener.status === 'up') socket.send(reply, rinfo.port, rinfo.address);
+          engine.observeLatency(service, (performance.now() - t0) / 1000);
         });
       });
       socket.on('error', (e) => log.error({ service, err: e.message }, 'RADIUS socket error'));

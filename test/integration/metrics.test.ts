@@ -5,7 +5,7 @@ import { createSocket } from 'node:dgram';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { initDataDir, sleep, startServe, type RunningDaemon } from '../helpers/authbox.js';
+import { authboxOk, initDataDir, radclient, sleep, startServe, type RunningDaemon } from '../helpers/authbox.js';
 
 const METRIC_LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*",?)*\})? (-?[0-9.e+]+|NaN|[+-]Inf)$/;
 
@@ -92,6 +92,27 @@ describe('GET /metrics from an allowed address', () => {
     expect(value(after, 'authbox_ocsp_responses_total', 'status="malformedRequest"')).toBe(malformed + 1);
     expect(value(after, 'authbox_ocsp_response_seconds_count')).toBeGreaterThanOrEqual(1);
     expect(value(after, 'authbox_radius_dropped_total', 'reason="unknown_client"')).toBe(1);
+  });
+
+  it('counts a RADIUS decision by method, client and result, and its latency', async () => {
+    authboxOk(['nas', 'add', '--data', data.dir, '--name', 'metrics-nas', '--address', '127.0.0.1/32', '--secret', 'metrics-S3cret-x']);
+    authboxOk(['user', 'add', '--data', data.dir, '--username', 'mia', '--password', 'mia-Passw0rd']);
+    const port = Number(/authentication 127\.0\.0\.1:(\d+)\/udp/.exec(daemon!.output())![1]);
+    let answered: string | undefined;
+    for (let i = 0; i < 40 && answered !== 'Access-Accept'; i++) {
+      const r = await radclient(`127.0.0.1:${port}`, 'auth', 'metrics-S3cret-x', 'User-Name = "mia", User-Password = "mia-Passw0rd", Message-Authenticator = 0x00\n');
+      answered = /Received (Access-Accept|Access-Reject)/.exec(r.stdout + r.stderr)?.[1];
+      if (answered !== 'Access-Accept') await sleep(100);
+    }
+    expect(answered).toBe('Access-Accept');
+    let after: Sample[] = [];
+    for (let i = 0; i < 40; i++) {
+      after = parseMetrics(await (await fetch(`${daemon!.base}/metrics`)).text()).samples;
+      if ((value(after, 'authbox_radius_decisions_total', 'method="pap",client="metrics-nas",result="accept"') ?? 0) >= 1) break;
+      await sleep(50);
+    }
+    expect(value(after, 'authbox_radius_decisions_total', 'method="pap",client="metrics-nas",result="accept"')).toBe(1);
+    expect(value(after, 'authbox_radius_request_duration_seconds_count', 'service="auth"')).toBeGreaterThanOrEqual(1);
   });
 
   it('HEAD answers the headers only; /healthz is unchanged', async () => {

@@ -135,6 +135,11 @@ describe('daemonMetrics', () => {
             badAuthenticator: 0, unsupportedCode: 0, internalError: 0, replyTooLong: 0, invalidAccounting: 0, storageFailed: 0,
           },
           malformed: { TOO_SHORT: 2 },
+          decisions: { 'pap|vpn-1|accept': 10, 'eap-tls|ap "3"|reject': 3 },
+          latency: {
+            auth: { bounds: [0.001, 0.01], counts: [10, 4, 1], sum: 0.05 },
+            acct: { bounds: [0.001, 0.01], counts: [0, 4, 0], sum: 0.012 },
+          },
         },
         eap: { workers: 2, sessions: 5, rounds: 40, restarts: 0 },
       },
@@ -143,11 +148,31 @@ describe('daemonMetrics', () => {
       crlInfo: (id) => (id === 2 ? { number: 7, thisUpdate: now - 90_000, nextUpdate: now + 86_400_000 } : undefined),
       certificates: { total: 10, revoked: 2 },
       now, uptimeSeconds: 61.7, residentBytes: 123456, worker: '1',
+      directory: [
+        { source: 'corp', last: { id: 4, sourceId: 1, startedAt: now - 120_000, endedAt: now - 118_500, mode: 'full', dryRun: false, added: 5, updated: 2, disabled: 1, groups: 3, error: null } },
+        { source: 'never', last: undefined },
+      ],
     }));
     expect(text).toBe(`# HELP authbox_radius_requests_total RADIUS Access-Requests answered, by result.
 # TYPE authbox_radius_requests_total counter
 authbox_radius_requests_total{result="accept"} 12
 authbox_radius_requests_total{result="reject"} 3
+# HELP authbox_radius_decisions_total Final RADIUS decisions, by method, client and result.
+# TYPE authbox_radius_decisions_total counter
+authbox_radius_decisions_total{method="pap",client="vpn-1",result="accept"} 10
+authbox_radius_decisions_total{method="eap-tls",client="ap \\"3\\"",result="reject"} 3
+# HELP authbox_radius_request_duration_seconds Seconds from a RADIUS datagram's arrival to its answer, per service.
+# TYPE authbox_radius_request_duration_seconds histogram
+authbox_radius_request_duration_seconds_bucket{service="auth",le="0.001"} 10
+authbox_radius_request_duration_seconds_bucket{service="auth",le="0.01"} 14
+authbox_radius_request_duration_seconds_bucket{service="auth",le="+Inf"} 15
+authbox_radius_request_duration_seconds_sum{service="auth"} 0.05
+authbox_radius_request_duration_seconds_count{service="auth"} 15
+authbox_radius_request_duration_seconds_bucket{service="acct",le="0.001"} 0
+authbox_radius_request_duration_seconds_bucket{service="acct",le="0.01"} 4
+authbox_radius_request_duration_seconds_bucket{service="acct",le="+Inf"} 4
+authbox_radius_request_duration_seconds_sum{service="acct"} 0.012
+authbox_radius_request_duration_seconds_count{service="acct"} 4
 # HELP authbox_radius_received_total RADIUS datagrams received (authentication and accounting).
 # TYPE authbox_radius_received_total counter
 authbox_radius_received_total 20
@@ -213,6 +238,20 @@ authbox_certificate_expiry_days{ca="issuing",certificate="ca"} 1825.5
 # TYPE authbox_certificates gauge
 authbox_certificates{status="valid"} 8
 authbox_certificates{status="revoked"} 2
+# HELP authbox_directory_sync_success Whether the latest sync of a directory source succeeded (1) or failed (0).
+# TYPE authbox_directory_sync_success gauge
+authbox_directory_sync_success{source="corp"} 1
+# HELP authbox_directory_sync_age_seconds Seconds since the latest sync of a directory source started.
+# TYPE authbox_directory_sync_age_seconds gauge
+authbox_directory_sync_age_seconds{source="corp"} 120
+# HELP authbox_directory_sync_duration_seconds How long the latest sync of a directory source took.
+# TYPE authbox_directory_sync_duration_seconds gauge
+authbox_directory_sync_duration_seconds{source="corp"} 1.5
+# HELP authbox_directory_sync_changes Users added, updated and disabled by the latest sync, per source.
+# TYPE authbox_directory_sync_changes gauge
+authbox_directory_sync_changes{source="corp",change="added"} 5
+authbox_directory_sync_changes{source="corp",change="updated"} 2
+authbox_directory_sync_changes{source="corp",change="disabled"} 1
 # HELP authbox_process_uptime_seconds Seconds since this process started.
 # TYPE authbox_process_uptime_seconds gauge
 authbox_process_uptime_seconds{worker="1"} 61
