@@ -10,6 +10,8 @@ import { adminConsoleDeps, serverTlsCredentials, type Pki } from './main.js';
 
 export interface AdminServer {
   address: AddressInfo;
+  /** Takes authbox's server certificate from the store again (after `authbox tls renew`). */
+  reloadTls(): void;
   close(): Promise<void>;
 }
 
@@ -17,11 +19,12 @@ export async function startAdminServer(pki: Pki, log: Logger, clock: () => Date 
   const creds = serverTlsCredentials(pki);
   if (!creds) throw new AppError('LISTEN_FAILED', 'no TLS certificate for the admin console (tls.server); this data folder predates it');
   const app = createAdminApp({ ...adminConsoleDeps(pki, clock), maxBodyBytes: pki.config.http.maxBodyBytes });
-  const server: Server = createServer({
-    cert: [creds.certDer, ...pki.authority.chain()].map((der) => toPem('CERTIFICATE', der)).join(''),
-    key: pki.vault.load(creds.keyId).export({ type: 'pkcs8', format: 'pem' }),
-    minVersion: 'TLSv1.2',
-  }, app);
+  const tlsOptions = (c: { certDer: Buffer; keyId: string }) => ({
+    cert: [c.certDer, ...pki.authority.chain()].map((der) => toPem('CERTIFICATE', der)).join(''),
+    key: pki.vault.load(c.keyId).export({ type: 'pkcs8', format: 'pem' }),
+    minVersion: 'TLSv1.2' as const,
+  });
+  const server: Server = createServer(tlsOptions(creds), app);
   // Slow clients must not hold sockets open for ever.
   server.headersTimeout = 20_000;
   server.requestTimeout = 30_000;
@@ -36,6 +39,10 @@ export async function startAdminServer(pki: Pki, log: Logger, clock: () => Date 
   log.info({ address: `${address.address}:${address.port}` }, 'admin console listening (HTTPS)');
   return {
     address,
+    reloadTls: () => {
+      const c = serverTlsCredentials(pki);
+      if (c) server.setSecureContext(tlsOptions(c));
+    },
     close: () => new Promise<void>((resolve) => {
       server.closeIdleConnections();
       server.close(() => resolve());

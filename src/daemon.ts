@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import { CertStatusIndex } from './ca/cert-status.js';
 import { CrlPublisher } from './ca/crl-publisher.js';
 import { toPem } from './ca/pem.js';
+import { readCertificate } from './ca/x509.js';
 import type { AuthboxConfig, ListenAddress } from './config/config.js';
 import { ChangeFeed } from './core/change-feed.js';
 import { NasTable } from './core/nas.js';
@@ -16,7 +17,7 @@ import { hashPassword } from './core/users.js';
 import { AppError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
 import { createPublicServer, type PublicContent, type PublishedFile } from './http/public-server.js';
-import { ldapContext, openPki, serverTlsCredentials } from './main.js';
+import { SERVER_TLS_SETTING, ldapContext, openPki, serverTlsCredentials } from './main.js';
 import { OcspResponder } from './ocsp/responder.js';
 import { RadiusAuthEngine, type RadiusStats } from './radius/auth.js';
 import { startRadiusServer, type RadiusListener, type RadiusServer } from './radius/server.js';
@@ -49,6 +50,12 @@ export interface Daemon {
   admin?: AddressInfo;
   /** Lets a CLI in another process nudge this one after a write (SIGUSR2). */
   pollNow(): void;
+  /**
+   * SIGHUP: applies what can change while running from a freshly loaded configuration
+   * (lockout and password policy) and takes authbox's server certificate from the store
+   * again; listeners, workers and log destinations need a restart.
+   */
+  reload(next: AuthboxConfig): void;
   /** Binds the RADIUS sockets (the primary only) if startDaemon did not already. */
   listenRadius(): Promise<RadiusListener[]>;
   /** RADIUS listeners and counters, for the HTTP workers' /healthz; undefined where RADIUS is not served. */
@@ -133,6 +140,8 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
   // feed; users likewise (UserLookupCache), emptied on any user change.
   let radius: {
     engine: RadiusAuthEngine; server: RadiusServer; decisions: DecisionLog; accounting: AccountingRecorder; eapPool?: EapWorkerPool;
+    /** EAP beside the sockets (radius.eapWorkers 0). */
+    eapLocal?: { reloadTls(): void };
     radsec?: { engine: RadiusAuthEngine; server: RadsecServer };
   } | undefined;
   let nasTable: NasTable | undefined;
@@ -171,6 +180,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
   // Authorization policies are held in memory, reloaded whole on any 'policy' change (a few rows).
   let policy: PolicyEngine | undefined;
   feed.on('policy', () => policy?.replace(pki.policy.load()));
+  let lockout: LockoutTracker | undefined;
   const listenRadius = async (): Promise<RadiusListener[]> => {
     if (radius) return radius.server.listeners;
     nasTable = new NasTable(pki.nas.loadClients());
@@ -182,6 +192,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
     // follow the change feed; or, with radius.eapWorkers = 0, here beside the sockets.
     let eapPool: EapWorkerPool | undefined;
     let eap: EapHandler | undefined;
+    let eapLocal: ReturnType<typeof eapEngine>;
     if (config.radius.eapWorkers > 0 && serverTlsCredentials(pki)) {
       eapPool = await EapWorkerPool.start({
         workers: config.radius.eapWorkers, script: new URL('./eap-worker.js', import.meta.url), log: radiusLog,
@@ -189,13 +200,14 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
       });
       eap = eapPool;
     } else {
-      eap = eapEngine(pki, status, radiusLog, radiusUsers, dummyPasswordHash);
+      eapLocal = eapEngine(pki, status, radiusLog, radiusUsers, dummyPasswordHash);
+      eap = eapLocal;
     }
     // Decisions are written in batches (every 200 ms or 500 entries, one transaction each) so that no
     // authentication waits for a disk flush; accounting is committed before it is answered.
     const decisions = new DecisionLog({ storage: pki.authLog, log: radiusLog.child({ component: 'auth-log' }) });
     // Lockout counts the wrong-password refusals of every method and worker from the decision stream.
-    const lockout = new LockoutTracker({
+    lockout = new LockoutTracker({
       policy: config.lockout,
       lock: (username, until, failures) => {
         try {
@@ -216,7 +228,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
       decisions: {
         record: (d: Parameters<DecisionLog['record']>[0]) => {
           decisions.record(d);
-          lockout.observe(d);
+          lockout?.observe(d);
           logDecision(authStream, d);
         },
       },
@@ -262,7 +274,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
       }
     }
     decisions.start();
-    radius = { engine, server, decisions, accounting, ...(eapPool ? { eapPool } : {}), ...(radsec ? { radsec } : {}) };
+    radius = { engine, server, decisions, accounting, ...(eapPool ? { eapPool } : {}), ...(eapLocal ? { eapLocal } : {}), ...(radsec ? { radsec } : {}) };
     log.info({ listeners: server.listeners, clients: nasTable.size }, 'RADIUS listening');
     if (radsec) log.info({ address: radsec.server.address, clients: radsecClients.length }, 'RadSec listening');
     return server.listeners;
@@ -359,6 +371,24 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
   auditForwarder?.start();
   const expiry = options.publishCrls === false ? undefined : expiryNotifier(pki, log.child({ component: 'expiry' }), clock);
   expiry?.start();
+  // authbox's own TLS server certificate (EAP, the console, RadSec), taken again from the store when it
+  // changes (`authbox tls renew`) or on SIGHUP; new handshakes use it, sessions in flight keep theirs.
+  // EAP workers follow the same 'settings' change through the pool.
+  const reloadTls = (): void => {
+    try {
+      radius?.eapLocal?.reloadTls();
+      adminServer?.reloadTls();
+      const creds = radius?.radsec && serverTlsCredentials(pki);
+      if (creds) radius!.radsec!.server.setCredentials({ certDer: creds.certDer, key: pki.vault.load(creds.keyId), chain: authority.chain() });
+      const now = serverTlsCredentials(pki);
+      log.info({ serial: now ? readCertificate(now.certDer).serialHex : null }, 'server certificate loaded');
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'cannot load the new server certificate; the previous one stays in use');
+    }
+  };
+  feed.onBatch('settings', (refs) => {
+    if (refs.includes(SERVER_TLS_SETTING)) reloadTls();
+  });
   const pidFile = join(config.dataDir, PID_FILE);
   if (options.pidFile !== false) writePidFile(config.dataDir, [process.pid]);
   const pollNow = (): void => void feed.poll();
@@ -368,6 +398,13 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
     ...(http ? { http } : {}),
     ...(adminServer ? { admin: adminServer.address } : {}),
     pollNow,
+    reload: (next) => {
+      lockout?.setPolicy(next.lockout);
+      pki.users.policy = next.passwords;
+      pollNow();
+      reloadTls();
+      log.info({ lockout: next.lockout, passwords: next.passwords }, 'configuration reloaded');
+    },
     listenRadius,
     radiusStatus,
     close: async () => {

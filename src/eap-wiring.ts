@@ -7,6 +7,8 @@ import { serverTlsCredentials, type openPki } from './main.js';
 import { withDeviceCertificates, type ClientCertDeps } from './radius/eap/client-cert.js';
 import { EapEngine } from './radius/eap/engine.js';
 import { innerAuthenticator, type InnerUsers } from './radius/eap/inner-auth.js';
+import { randomBytes } from 'node:crypto';
+import type { SecureContext } from 'node:tls';
 import { eapTlsContext } from './radius/eap/tls-context.js';
 
 export interface EapWiringOptions {
@@ -24,24 +26,35 @@ export interface EapWiringOptions {
 export function eapEngine(
   pki: ReturnType<typeof openPki>, status: CertStatusIndex, log: Logger, users: InnerUsers<UserRecord>, dummyPasswordHash: string,
   options: EapWiringOptions = {},
-): EapEngine | undefined {
-  const creds = serverTlsCredentials(pki);
-  if (!creds) {
+): (EapEngine & { reloadTls(): void }) | undefined {
+  // The ticket keys are the engine's for its life (or the daemon's, shared by every worker):
+  // a new certificate does not end the sessions returning clients resume with.
+  const ticketKeys = options.ticketKeys ?? randomBytes(48);
+  const contexts = (): { context: SecureContext; withoutResumption: SecureContext } | undefined => {
+    const creds = serverTlsCredentials(pki);
+    if (!creds) return undefined;
+    const tlsCreds = { certDer: creds.certDer, key: pki.vault.load(creds.keyId), chain: pki.authority.chain() };
+    return {
+      context: eapTlsContext(tlsCreds, { ticketKeys }),
+      withoutResumption: eapTlsContext(tlsCreds, { resumable: false }),
+    };
+  };
+  let current: ReturnType<typeof contexts>;
+  current = contexts();
+  if (!current) {
     log.warn({}, 'no server TLS certificate: EAP-TLS is not available');
     return undefined;
   }
-  const tlsCreds = { certDer: creds.certDer, key: pki.vault.load(creds.keyId), chain: pki.authority.chain() };
-  // Held for the life of the engine: its ticket keys seal the tickets returning clients resume with.
-  const context = eapTlsContext(tlsCreds, options.ticketKeys ? { ticketKeys: options.ticketKeys } : {});
-  const withoutResumption = eapTlsContext(tlsCreds, { resumable: false });
-  return new EapEngine({
+  const engine = new EapEngine({
     inner: innerAuthenticator(users, dummyPasswordHash),
-    tls: () => context,
-    tlsWithoutResumption: () => withoutResumption,
+    tls: () => current!.context,
+    tlsWithoutResumption: () => current!.withoutResumption,
     log: log.child({ method: 'eap' }),
     certificates: withDeviceCertificates(eapCertificateSource(pki, status, users, Date.now), pki.devices),
     ...(options.stateTag !== undefined ? { sessions: { stateTag: options.stateTag } } : {}),
   });
+  // New conversations use the certificate in the store from now on; those in flight keep theirs.
+  return Object.assign(engine, { reloadTls: () => { current = contexts() ?? current; } });
 }
 
 /**

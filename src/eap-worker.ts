@@ -7,7 +7,7 @@ import { CertStatusIndex } from './ca/cert-status.js';
 import type { AuthboxConfig } from './config/config.js';
 import { pinoLogger } from './core/pino-logger.js';
 import { eapEngine } from './eap-wiring.js';
-import { ldapContext, openPki } from './main.js';
+import { SERVER_TLS_SETTING, ldapContext, openPki } from './main.js';
 import { LdapBindAuthenticator, SyncedUserIndex, directoryAwareVerify } from './ldap-sync/bind-auth.js';
 import { PapCache, withPapCache } from './radius/pap-cache.js';
 import { UserLookupCache, withUserLookupCache } from './radius/user-cache.js';
@@ -48,7 +48,10 @@ try {
       userCache.clear();
       for (const ref of refs) papCache.invalidate(Number(ref));
       synced.refresh();
-    } else if (kind === 'settings') synced.refresh();
+    } else if (kind === 'settings') {
+      synced.refresh();
+      if (refs.includes(SERVER_TLS_SETTING)) engine.reloadTls();
+    }
     else if (kind === 'ca') pki.authority.reload();
   };
 

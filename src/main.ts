@@ -137,7 +137,7 @@ export function initDataDir(opts: InitOptions): InitResult {
   }
 }
 
-const SERVER_TLS_SETTING = 'tls.server';
+export const SERVER_TLS_SETTING = 'tls.server';
 
 /** authbox's own TLS certificate (admin console, RadSec), its key sealed like every other. */
 export function issueServerCertificate(pki: Pki, keyType: KeyType, by: Actor): void {

@@ -53,6 +53,8 @@ export interface Supervised {
   http: AddressInfo;
   radius: RadiusListener[];
   close(): Promise<void>;
+  /** SIGHUP: see Daemon.reload. */
+  reload(next: AuthboxConfig): void;
 }
 
 /**
@@ -126,6 +128,7 @@ export async function superviseHttpWorkers(config: AuthboxConfig, log: Logger): 
   return {
     http,
     radius: daemon.radiusStatus()?.listeners ?? [],
+    reload: (next) => daemon.reload(next),
     close: async () => {
       clearInterval(statusTimer);
       await stopWorkers();

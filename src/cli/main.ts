@@ -8,7 +8,7 @@ import {
   adminTokenRevokeCommand,
 } from './commands/admin.js';
 import { backupCommand, restoreCommand } from './commands/backup.js';
-import { caCertCommand } from './commands/ca.js';
+import { caCertCommand, tlsRenewCommand } from './commands/ca.js';
 import {
   certIssueCommand, certListCommand, certRevokeCommand, certShowCommand, certSignBatchCommand, certSignCommand, certUnholdCommand,
 } from './commands/cert.js';
@@ -30,7 +30,7 @@ import {
 } from './commands/user.js';
 
 const COMMANDS: readonly CommandSpec[] = [
-  initCommand, serveCommand, caCertCommand,
+  initCommand, serveCommand, caCertCommand, tlsRenewCommand,
   certIssueCommand, certSignCommand, certSignBatchCommand, certRevokeCommand, certUnholdCommand, certListCommand, certShowCommand, certExpiringCommand,
   userAddCommand, userPasswdCommand, userDisableCommand, userEnableCommand, userListCommand, userShowCommand, userSetCommand,
   userUnlockCommand, userResetPasswordCommand,

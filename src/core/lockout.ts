@@ -36,6 +36,11 @@ export class LockoutTracker {
   private readonly maxTracked: number;
   readonly stats = { locked: 0 };
 
+  /** A new policy (SIGHUP): counts so far are kept. */
+  setPolicy(policy: LockoutPolicy): void {
+    this.deps.policy = policy;
+  }
+
   constructor(private readonly deps: LockoutDeps) {
     this.now = deps.now ?? Date.now;
     this.maxTracked = deps.maxTracked ?? 100_000;

@@ -223,7 +223,7 @@ export class UserService {
   private readonly master: Buffer;
   private readonly clock: () => Date;
 
-  readonly policy: PasswordPolicy;
+  policy: PasswordPolicy;
 
   constructor(deps: { storage: UserStorage; master: Buffer; clock?: () => Date; policy?: PasswordPolicy }) {
     if (deps.master.length !== 32) throw new AppError('MASTER_KEY_INVALID', 'the master key must be 32 bytes');

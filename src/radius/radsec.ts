@@ -76,6 +76,8 @@ export interface RadsecStats {
 export interface RadsecServer {
   address: AddressInfo;
   stats: RadsecStats;
+  /** New handshakes use this certificate and chain from now on; open connections keep theirs. */
+  setCredentials(c: { certDer: Buffer; key: KeyObject; chain: readonly Buffer[] }): void;
   close(): Promise<void>;
 }
 
@@ -262,6 +264,10 @@ export async function startRadsecServer(opts: RadsecOptions): Promise<RadsecServ
   return {
     address: server.address() as AddressInfo,
     stats,
+    setCredentials: (c) => server.setSecureContext({
+      cert: pem(c.certDer) + c.chain.slice(0, -1).map(pem).join(''), key: c.key.export({ type: 'pkcs8', format: 'pem' }), ca: c.chain.map(pem),
+      minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3',
+    }),
     close: () => new Promise<void>((resolve) => {
       for (const s of sockets) s.destroy();
       server.close(() => resolve());

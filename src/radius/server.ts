@@ -18,10 +18,13 @@ export interface RadiusListener {
 
 export interface RadiusServer {
   listeners: RadiusListener[];
-  close(): Promise<void>;
+  /** Stops taking requests, answers those in flight (at most drainMs), then closes the sockets. */
+  close(drainMs?: number): Promise<void>;
 }
 
 const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+/** On shutdown, requests already being decided (an LDAP bind, an EAP round) get this long to be answered. */
+const SHUTDOWN_DRAIN_MS = 5_000;
 
 /**
  * Replies go to the address a request came from, always an IP literal: answered at once
@@ -61,14 +64,30 @@ export async function startRadiusServer(
   engine: RadiusAuthEngine, listen: { auth: readonly ListenAddress[]; acct: readonly ListenAddress[] }, log: Logger,
 ): Promise<RadiusServer> {
   const sockets: { socket: Socket; listener: RadiusListener }[] = [];
-  const closeAll = (): Promise<void> => Promise.all(sockets.map(({ socket, listener }) => new Promise<void>((resolve) => {
-    listener.status = 'closed';
-    try {
-      socket.close(() => resolve());
-    } catch {
-      resolve(); // already closed
+  // Requests being decided: on close, new datagrams are ignored and these are answered first.
+  let inFlight = 0;
+  let draining = false;
+  let drained: (() => void) | undefined;
+  const closeAll = async (drainMs = SHUTDOWN_DRAIN_MS): Promise<void> => {
+    draining = true;
+    if (inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, drainMs);
+        drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
     }
-  }))).then(() => undefined);
+    await Promise.all(sockets.map(({ socket, listener }) => new Promise<void>((resolve) => {
+      listener.status = 'closed';
+      try {
+        socket.close(() => resolve());
+      } catch {
+        resolve(); // already closed
+      }
+    })));
+  };
 
   const plan = [
     ...listen.auth.map((a) => ({ service: 'auth' as const, addr: a, what: 'RADIUS authentication' })),
@@ -90,11 +109,15 @@ export async function startRadiusServer(
       }
       sockets.push({ socket, listener });
       socket.on('message', (data, rinfo) => {
+        if (draining) return; // shutting down: the NAS retries against another server
         const t0 = performance.now();
+        inFlight++;
         void engine.handle({ data, address: rinfo.address, port: rinfo.port }, service).then((reply) => {
-          if (!reply) return;
-          if (listener.status === 'up') socket.send(reply, rinfo.port, rinfo.address);
-          engine.observeLatency(service, (performance.now() - t0) / 1000);
+          if (reply && listener.status === 'up') {
+            socket.send(reply, rinfo.port, rinfo.address);
+            engine.observeLatency(service, (performance.now() - t0) / 1000);
+          }
+          if (--inFlight === 0 && draining) drained?.();
         });
       });
       socket.on('error', (e) => log.error({ service, err: e.message }, 'RADIUS socket error'));

@@ -64,8 +64,8 @@ describe('authbox.service', () => {
 
   it('gets the master key as a credential, reloads with a signal the daemon handles', () => {
     expect(one('LoadCredential')).toBe('authbox-master-key:/etc/authbox/master.key');
-    // SIGHUP is not handled by the daemon (Node would exit); SIGUSR2 re-reads the change feed.
-    expect(one('ExecReload')).toBe('/bin/kill -USR2 $MAINPID');
+    // SIGHUP reloads (test/integration/reload.test.ts); the daemon never dies of it.
+    expect(one('ExecReload')).toBe('/bin/kill -HUP $MAINPID');
   });
 
   it('does not set MemoryDenyWriteExecute (V8 JIT), and says why', () => {

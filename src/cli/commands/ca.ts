@@ -1,6 +1,10 @@
+import { KEY_TYPES } from '../../ca/keys.js';
 import { toPem } from '../../ca/pem.js';
-import type { CommandSpec } from '../args.js';
-import { DATA_OPTION, withPki } from '../common.js';
+import { readCertificate } from '../../ca/x509.js';
+import { nudgeDaemon } from '../../daemon.js';
+import { issueServerCertificate, serverTlsCredentials } from '../../main.js';
+import { oneOf, type CommandSpec } from '../args.js';
+import { cliActor, DATA_OPTION, withPki } from '../common.js';
 
 export const caCertCommand: CommandSpec = {
   name: 'ca cert',
@@ -8,5 +12,24 @@ export const caCertCommand: CommandSpec = {
   options: { data: DATA_OPTION },
   run(values, io) {
     withPki(values, (pki) => io.out(pki.authority.chain().map((der) => toPem('CERTIFICATE', der)).join('')));
+  },
+};
+
+export const tlsRenewCommand: CommandSpec = {
+  name: 'tls renew',
+  summary: "issue authbox's own TLS server certificate again (EAP, console, RadSec); a running daemon takes it at once",
+  options: {
+    data: DATA_OPTION,
+    'key-type': { type: 'string', arg: 'T', help: `${KEY_TYPES.join(', ')} (default: the data folder's key type)` },
+  },
+  run(values, io) {
+    withPki(values, (pki) => {
+      const before = serverTlsCredentials(pki);
+      issueServerCertificate(pki, oneOf(values, 'key-type', KEY_TYPES) ?? pki.config.keyType, cliActor());
+      nudgeDaemon(pki.config.dataDir);
+      const after = readCertificate(serverTlsCredentials(pki)!.certDer);
+      io.out(`server certificate ${after.serialHex} valid until ${after.notAfter.toISOString()}` +
+        `${before ? ` (replaces ${readCertificate(before.certDer).serialHex}; revoke it with \`authbox cert revoke\` once clients have moved)` : ''}\n`);
+    });
   },
 };

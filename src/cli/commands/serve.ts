@@ -23,7 +23,7 @@ export const serveCommand: CommandSpec = {
     'log-level': { type: 'string', arg: 'LEVEL', help: 'debug, info, warn or error (default info; accepted authentications are logged at debug, every decision is kept in `authbox log auth`)' },
   },
   async run(values, io) {
-    const config = loadConfig(str(values, 'data')!, process.env, {
+    const overrides = {
       ...(str(values, 'http') ? { httpListen: str(values, 'http')! } : {}),
       ...(intOption(values, 'http-workers') ? { httpWorkers: intOption(values, 'http-workers')! } : {}),
       ...(str(values, 'radius') ? { radiusListen: str(values, 'radius')! } : {}),
@@ -32,7 +32,8 @@ export const serveCommand: CommandSpec = {
       ...(str(values, 'log-level') ? { logLevel: str(values, 'log-level')! } : {}),
       ...(str(values, 'admin') ? { adminListen: str(values, 'admin')! } : {}),
       ...(intOption(values, 'eap-workers') !== undefined ? { eapWorkers: intOption(values, 'eap-workers')! } : {}),
-    });
+    };
+    const config = loadConfig(str(values, 'data')!, process.env, overrides);
     // pino: the system, auth and audit streams to stdout (the journal) and/or syslog, as config.log says.
     // Imported here, so that other commands do not load pino.
     const { pinoLogger } = await import('../../core/pino-logger.js');
@@ -42,13 +43,15 @@ export const serveCommand: CommandSpec = {
     let http: AddressInfo;
     let radius: RadiusListener[];
     let close: () => Promise<void>;
+    let reload: (next: typeof config) => void;
     if (config.http.workers > 1) {
-      ({ http, radius, close } = await superviseHttpWorkers(config, log));
+      ({ http, radius, close, reload } = await superviseHttpWorkers(config, log));
     } else {
       const daemon = await startDaemon(config, log, { serveRadius: true });
       http = daemon.http!;
       radius = daemon.radiusStatus()?.listeners ?? [];
       close = () => daemon.close();
+      reload = (next) => daemon.reload(next);
     }
     const udp = (service: string): string => radius.filter((l) => l.service === service)
       .map((l) => `${l.family === 'IPv6' ? `[${l.address}]` : l.address}:${l.port}/udp`).join('  ');
@@ -74,10 +77,15 @@ export const serveCommand: CommandSpec = {
           resolve();
         });
       };
-      // SIGHUP (systemctl reload) re-reads what changed now (as SIGUSR2 does) rather than ending the daemon.
+      // SIGHUP (systemctl reload): authbox.json read again and applied where it can be while running,
+      // the server certificate taken again; RADIUS keeps answering. A bad file changes nothing.
       process.on('SIGHUP', () => {
-        log.info({ signal: 'SIGHUP' }, 'reloading from the database');
-        process.emit('SIGUSR2');
+        log.info({ signal: 'SIGHUP' }, 'reloading');
+        try {
+          reload(loadConfig(config.dataDir, process.env, overrides));
+        } catch (e) {
+          log.error({ err: (e as Error).message }, 'configuration not reloaded: the running one stays');
+        }
       });
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
