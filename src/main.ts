@@ -32,6 +32,7 @@ import { LdapSync, type CertificateRevoker } from './ldap-sync/sync.js';
 import { syncUsersFrom } from './ldap-sync/users-port.js';
 import { DEFAULT_OPERATOR_POLICY, OperatorService } from './core/operators.js';
 import { ConsoleQueries } from './store/console-queries.js';
+import { listExpiring } from './expiry.js';
 import { SqliteOperatorStore } from './store/operators-store.js';
 
 export { startDaemon } from './daemon.js';
@@ -195,6 +196,7 @@ export function adminConsoleDeps(pki: Pki, clock: () => Date = () => new Date())
   return {
     operators: operatorService(pki, clock), users: pki.users, authority: pki.authority, certificates: pki.store,
     nas: pki.nas, policy: pki.policy, queries: new ConsoleQueries(pki.db), clock,
+    expiring: (now, days) => listExpiring(pki, now, days),
   };
 }
 

@@ -16,6 +16,7 @@ import type { ConsoleQueries } from '../store/console-queries.js';
 import { ApiError, statusOf } from './errors.js';
 import { HANDLERS } from './handlers.js';
 import { API_PREFIX, allowed, ROUTES, type RouteSpec } from './routes.js';
+import type { ExpiringItem } from '../core/expiry-notifier.js';
 
 export const SESSION_COOKIE = 'authbox_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -33,6 +34,8 @@ export interface AdminAppDeps {
   clock: () => Date;
   /** Largest JSON body accepted (bytes); 16 KiB by default. */
   maxBodyBytes?: number;
+  /** What expires within `days` (src/expiry.ts listExpiring). */
+  expiring?(now: number, days: number): readonly ExpiringItem[];
 }
 
 /** Who is calling, set by the authentication middleware. */

@@ -185,6 +185,17 @@ export const HANDLERS: Record<RouteId, Handler> = {
     return { username: u.username, changed: ctx.deps.users.setEnabled(u.username, false, callerOf(ctx).actor) };
   },
 
+  'certs.expiring'(ctx) {
+    const raw = query(ctx, 'days') ?? '30';
+    if (!/^\d{1,4}$/.test(raw)) throw new ApiError('BAD_INPUT', 'days is a whole number of days (0-9999)');
+    const now = ctx.deps.clock().getTime();
+    const items = ctx.deps.expiring?.(now, Number(raw)) ?? [];
+    return {
+      days: Number(raw),
+      items: items.map((i) => ({ ...i, notAfter: new Date(i.notAfter).toISOString(), daysLeft: Math.floor((i.notAfter - now) / 86_400_000) })),
+    };
+  },
+
   'certs.list'(ctx) {
     const now = ctx.deps.clock().getTime();
     const limit = limitOf(ctx);

@@ -62,6 +62,12 @@ export const OPENAPI = {
         responses: { ...ok('Certificates', { type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/Certificate' } } } }), ...errors },
       },
     },
+    '/certificates/expiring': {
+      get: {
+        summary: 'Certificates, CAs and OCSP signers expiring within N days (default 30), soonest first (revoked and renewed ones left out)',
+        parameters: [q('days', 'Within this many days', { type: 'integer' })], responses: { ...ok('Expiring items'), ...errors },
+      },
+    },
     '/certificates/{serial}': { get: { summary: 'One certificate, decoded (PEM included; never a key)', parameters: [path('serial', 'Serial (hex)')], responses: { ...ok('Certificate', { $ref: '#/components/schemas/Certificate' }), ...errors } } },
     '/certificates/{serial}/revoke': {
       post: {

@@ -50,6 +50,8 @@ export const ROUTES = [
   { id: 'users.enable', method: 'post', path: '/users/:name/enable', access: 'users.write', summary: 'Enable a user' },
   { id: 'users.disable', method: 'post', path: '/users/:name/disable', access: 'users.write', summary: 'Disable a user' },
   { id: 'certs.list', method: 'get', path: '/certificates', access: 'certs.read', summary: 'Certificates by user, serial prefix, common name or status' },
+  // Before '/certificates/:serial', which would take "expiring" for a serial.
+  { id: 'certs.expiring', method: 'get', path: '/certificates/expiring', access: 'certs.read', summary: 'Certificates, CAs and OCSP signers expiring within N days' },
   { id: 'certs.get', method: 'get', path: '/certificates/:serial', access: 'certs.read', summary: 'One certificate, decoded' },
   { id: 'certs.revoke', method: 'post', path: '/certificates/:serial/revoke', access: 'certs.revoke', summary: 'Revoke a certificate (helpdesk: users\' certificates only)' },
   { id: 'nas.list', method: 'get', path: '/nas', access: 'nas.read', summary: 'RADIUS clients (secrets are never returned)' },

@@ -254,6 +254,24 @@ describe('roles: every route against every role', () => {
   });
 });
 
+describe('expiring certificates', () => {
+  it('lists what expires within N days, soonest first, with the days left; refuses a bad N', async () => {
+    const token = deps.operators.createToken('audrey', 'expiring', by);
+    const soon = await call('GET', `${API_PREFIX}/certificates/expiring?days=30`, { token });
+    expect(soon.status, soon.text).toBe(200);
+    expect(soon.json.items).toEqual([]);
+    // Within 20 years: every certificate and both CAs (and their OCSP signers).
+    const all = await call('GET', `${API_PREFIX}/certificates/expiring?days=7300`, { token });
+    expect(all.status).toBe(200);
+    const items = all.json.items as { serial: string; kind: string; notAfter: string; daysLeft: number }[];
+    expect(items.map((i) => i.serial)).toEqual(expect.arrayContaining([userCertSerial, serverCertSerial]));
+    expect(items.map((i) => i.kind)).toEqual(expect.arrayContaining(['ca']));
+    expect(items.map((i) => Date.parse(i.notAfter))).toEqual([...items.map((i) => Date.parse(i.notAfter))].sort((a, b) => a - b));
+    expect(items.every((i) => i.daysLeft >= 0)).toBe(true);
+    expect((await call('GET', `${API_PREFIX}/certificates/expiring?days=soon`, { token })).status).toBe(400);
+  });
+});
+
 describe('API tokens', () => {
   it('act with the role, need no CSRF token, stop when revoked', async () => {
     const token = deps.operators.createToken('helen', 'script', by);
