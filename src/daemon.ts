@@ -32,7 +32,7 @@ import { UserLookupCache, withUserLookupCache } from './radius/user-cache.js';
 import { AccountingRecorder } from './radius/accounting.js';
 import { DecisionLog } from './core/auth-log.js';
 import { LockoutTracker } from './core/lockout.js';
-import { LdapBindAuthenticator, SyncedUserIndex, directoryAwareVerify } from './ldap-sync/bind-auth.js';
+import { LdapBindAuthenticator, directoryAwareVerify, storedUserDirectory } from './ldap-sync/bind-auth.js';
 import { LdapSyncScheduler } from './ldap-sync/scheduler.js';
 import { scheduledBackups } from './backup.js';
 import { daemonMetrics } from './daemon-metrics.js';
@@ -152,14 +152,11 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
     if (radius?.radsec) radsecClients = pki.nas.loadRadsecClients();
   });
   // Users synced from a directory have their password checked by an LDAP bind as the user;
-  // local users by scrypt. The links and sources are held in memory (SyncedUserIndex).
+  // local users by scrypt. The user's link and source are read from the store at each such check.
   const ldap = ldapContext(pki, log.child({ component: 'ldap' }));
-  const syncedUsers = new SyncedUserIndex(() => ({ links: ldap.store.allLinks(), sources: ldap.store.listSources() }));
+  const syncedUsers = storedUserDirectory(ldap.store);
   const bindAuth = new LdapBindAuthenticator({ log: log.child({ component: 'ldap-bind' }) });
   const verifyPassword = directoryAwareVerify(syncedUsers, bindAuth, (u: { passwordHash: string | null }, pw) => pki.users.verifyPassword(u, pw));
-  // Whole-table reloads run once per poll, not once per changed row (a sync writes thousands).
-  feed.onBatch('user', () => syncedUsers.refresh());
-  feed.onBatch('settings', () => syncedUsers.refresh());
   // PAP passwords that passed scrypt once are re-checked with a keyed hash; any change to a user drops its entry.
   // (A synced user has no local hash, so its password goes to the directory every time.)
   const papCache = new PapCache({ verify: (user, password) => verifyPassword(user as { id?: number; passwordHash: string | null }, password) });

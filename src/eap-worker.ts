@@ -8,7 +8,7 @@ import type { AuthboxConfig } from './config/config.js';
 import { pinoLogger } from './core/pino-logger.js';
 import { eapEngine } from './eap-wiring.js';
 import { SERVER_TLS_SETTING, ldapContext, openPki } from './main.js';
-import { LdapBindAuthenticator, SyncedUserIndex, directoryAwareVerify } from './ldap-sync/bind-auth.js';
+import { LdapBindAuthenticator, directoryAwareVerify, storedUserDirectory } from './ldap-sync/bind-auth.js';
 import { PapCache, withPapCache } from './radius/pap-cache.js';
 import { UserLookupCache, withUserLookupCache } from './radius/user-cache.js';
 import { asBuffer, compactAttributes, reviveAttributes, type FromWorker, type ToWorker } from './radius/eap/pool.js';
@@ -33,7 +33,7 @@ try {
   const status = new CertStatusIndex(pki.store);
   // TTLS-PAP for a user synced from a directory: an LDAP bind as the user, as on the RADIUS thread.
   const ldap = ldapContext(pki, log);
-  const synced = new SyncedUserIndex(() => ({ links: ldap.store.allLinks(), sources: ldap.store.listSources() }));
+  const synced = storedUserDirectory(ldap.store);
   const verify = directoryAwareVerify(synced, new LdapBindAuthenticator({ log }), (u: { passwordHash: string | null }, pw) => pki.users.verifyPassword(u, pw));
   const papCache = new PapCache({ verify: (user, password) => verify(user as { id?: number; passwordHash: string | null }, password) });
   const userCache = new UserLookupCache((username) => pki.users.find(username));
@@ -47,9 +47,7 @@ try {
     else if (kind === 'user') {
       userCache.clear();
       for (const ref of refs) papCache.invalidate(Number(ref));
-      synced.refresh();
     } else if (kind === 'settings') {
-      synced.refresh();
       if (refs.includes(SERVER_TLS_SETTING)) engine.reloadTls();
     }
     else if (kind === 'ca') pki.authority.reload();

@@ -5,7 +5,7 @@ import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
-import { directoryAwareVerify, LdapBindAuthenticator, SyncedUserIndex } from '../../src/ldap-sync/bind-auth.js';
+import { directoryAwareVerify, LdapBindAuthenticator, storedUserDirectory } from '../../src/ldap-sync/bind-auth.js';
 import { DirectoryConnection } from '../../src/ldap-sync/directory.js';
 import { isLdapError } from '../../src/ldap-sync/errors.js';
 import { ldapFilter } from '../../src/ldap-sync/filter.js';
@@ -121,7 +121,7 @@ describe('synced users end to end', () => {
     try {
       const ctx = ldapContext(pki);
       const auth = new LdapBindAuthenticator({ log: silentLogger });
-      const index = new SyncedUserIndex(() => ({ links: ctx.store.allLinks(), sources: ctx.store.listSources() }));
+      const index = storedUserDirectory(ctx.store);
       const verify = directoryAwareVerify(index, auth, (u, pw) => pki.users.verifyPassword(u, pw));
       const enc = (s: string) => Buffer.from(s, 'utf8');
       expect(await verify({ passwordHash: null }, enc('anything'))).toBe(false);
