@@ -1,6 +1,8 @@
 // The running daemon: the composition root's other half (main.ts opens the PKI, this
 // wires the engines to the change feed and the listeners).
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -32,6 +34,8 @@ import { UserLookupCache, withUserLookupCache } from './radius/user-cache.js';
 import { AccountingRecorder } from './radius/accounting.js';
 import { DecisionLog } from './core/auth-log.js';
 import { LockoutTracker } from './core/lockout.js';
+import { openDatabase } from './store/db.js';
+import { SqliteAuthLogStore } from './store/auth-log-store.js';
 import { LdapBindAuthenticator, directoryAwareVerify, storedUserDirectory } from './ldap-sync/bind-auth.js';
 import { LdapSyncScheduler } from './ldap-sync/scheduler.js';
 import { scheduledBackups } from './backup.js';
@@ -167,7 +171,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
   for (const kind of ['cert', 'user', 'ca', 'settings']) feed.onBatch(kind, (refs) => radius?.eapPool?.broadcast(kind, refs));
   // Directory sync on each source's schedule, in the primary only (one process writes).
   const ldapScheduler = options.publishCrls === false ? undefined : new LdapSyncScheduler({
-    listSources: () => ldap.sources.list(), runSync: (name) => ldap.sync.run(name), log: log.child({ component: 'ldap-sync' }),
+    listSources: () => ldap.sources.list(), runSync: (name) => syncInChildProcess(config, name), log: log.child({ component: 'ldap-sync' }),
   });
   const radiusUsers = withPapCache(withUserLookupCache(pki.users, userCache), papCache);
   // Registered devices for MAB, in memory, reloaded whole on any 'device' change. Only the
@@ -202,7 +206,12 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
     }
     // Decisions are written in batches (every 200 ms or 500 entries, one transaction each) so that no
     // authentication waits for a disk flush; accounting is committed before it is answered.
-    const decisions = new DecisionLog({ storage: pki.authLog, log: radiusLog.child({ component: 'auth-log' }) });
+    // On a connection of its own that waits at most 25 ms for the database: while a directory sync
+    // commits thousands of users, decisions wait in memory instead of stalling RADIUS.
+    const logDb = openDatabase(config.databaseFile, { busyTimeoutMs: 25 });
+    const decisions = new DecisionLog({
+      storage: new SqliteAuthLogStore(logDb), log: radiusLog.child({ component: 'auth-log' }), onClose: () => logDb.close(),
+    });
     // Lockout counts the wrong-password refusals of every method and worker from the decision stream.
     lockout = new LockoutTracker({
       policy: config.lockout,
@@ -459,3 +468,18 @@ export function nudgeDaemon(dataDir: string): void {
   }
 }
 
+/**
+ * A scheduled directory sync runs as `authbox ldap sync --scheduled` in a process of its own:
+ * reading and planning 10,000 users takes a second of CPU that must not be taken from the
+ * thread answering RADIUS. The run is recorded by the sync itself, as from the CLI.
+ */
+function syncInChildProcess(config: AuthboxConfig, name: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fileURLToPath(new URL('../bin/authbox', import.meta.url)), 'ldap', 'sync', '--data', config.dataDir,
+      '--name', name, '--scheduled'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(err.trim().split('\n').pop() || `ldap sync exited ${code}`))));
+  });
+}

@@ -47,6 +47,8 @@ export interface DecisionLogOptions {
   maxBuffered?: number;
   retentionMs?: number;
   pruneIntervalMs?: number;
+  /** Called once the last batch is written at close (the daemon closes the log's own connection). */
+  onClose?: () => void;
 }
 
 export interface DecisionLogStats {
@@ -125,7 +127,9 @@ export class DecisionLog {
         this.options.storage.appendDecisions(batch);
       } catch (e) {
         this.stats.failedFlushes++;
-        if (!this.failing) this.options.log.error({ err: (e as Error).message, pending: this.buffer.length }, 'decision log write failed; will retry');
+        // Busy: another writer (a directory sync) holds the database; not an error, just later.
+        const busy = (e as { code?: string }).code?.startsWith('SQLITE_BUSY') === true;
+        if (!this.failing && !busy) this.options.log.error({ err: (e as Error).message, pending: this.buffer.length }, 'decision log write failed; will retry');
         this.failing = true;
         if (!this.closed) {
           this.timer = setTimeout(() => {
@@ -159,5 +163,6 @@ export class DecisionLog {
     this.flush();
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.options.onClose?.();
   }
 }

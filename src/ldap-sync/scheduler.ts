@@ -4,11 +4,11 @@
 // sync itself and retried at the next tick.
 import type { Logger } from '../core/logger.js';
 import type { LdapSourceRecord } from './source.js';
-import type { SyncResult } from './sync.js';
 
 export interface SchedulerDeps {
   listSources(): LdapSourceRecord[];
-  runSync(name: string): Promise<SyncResult>;
+  /** Runs one source's sync (recorded by the sync); rejects when it failed. */
+  runSync(name: string): Promise<unknown>;
   log: Logger;
   now?: () => number;
   /** How often the scheduler looks at the sources. */

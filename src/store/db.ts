@@ -7,13 +7,19 @@ export type Db = Database.Database;
 
 export interface OpenOptions {
   readonly?: boolean;
+  /**
+   * How long a write waits for another connection's transaction (10 s by default). A
+   * connection that must never stall its thread for long (the decision log beside RADIUS)
+   * takes a few milliseconds and retries later instead.
+   */
+  busyTimeoutMs?: number;
 }
 
 export function openDatabase(path: string, options: OpenOptions = {}): Db {
   const fresh = !existsSync(path);
   const db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
   if (fresh && !options.readonly) chmodSync(path, 0o600);
-  db.pragma('busy_timeout = 10000');
+  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 10_000))}`);
   if (!options.readonly) {
     db.pragma('journal_mode = WAL');
     // A certificate, a revocation or an admin change is on disk before it is acknowledged.

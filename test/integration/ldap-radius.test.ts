@@ -49,6 +49,17 @@ afterAll(async () => {
 });
 
 describe('synced users over RADIUS', () => {
+  it("the daemon's schedule runs a sync at start, in a process of its own, recorded like any other", async () => {
+    let runs: { error: string | null; dryRun: boolean }[] = [];
+    for (const deadline = Date.now() + 20_000; runs.length < 2 && Date.now() < deadline; await sleep(200)) {
+      runs = JSON.parse(authboxOk(['ldap', 'runs', '--data', data.dir, '--name', 'corp', '--json'])) as typeof runs;
+    }
+    // The CLI's full sync before the daemon started, then the daemon's.
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    expect(runs.every((r) => r.error === null)).toBe(true);
+    expect(daemon!.output()).not.toMatch(/scheduled ldap sync failed/);
+  });
+
   it('PAP: accepts the directory password, refuses a wrong one', async () => {
     const u = uidOf(1);
     expect(await auth(u, passwordOf(u))).toBe('Access-Accept');

@@ -140,10 +140,12 @@ export const ldapSyncCommand: CommandSpec = {
     full: { type: 'boolean', help: 'read every user, so that users gone from the directory are disabled' },
     force: { type: 'boolean', help: "apply even when more than the source's share of users would be disabled" },
     json: { type: 'boolean', help: 'the result as JSON' },
+    scheduled: { type: 'boolean', help: "run as the daemon's schedule does (the audit names the sync, not you)" },
   },
   run: (values, io) => withLdap(values, async (ctx) => {
     const r = await ctx.sync.run(str(values, 'name')!, {
-      dryRun: values['dry-run'] === true, full: values.full === true, force: values.force === true, by: cliActor(),
+      dryRun: values['dry-run'] === true, full: values.full === true, force: values.force === true,
+      ...(values.scheduled === true ? {} : { by: cliActor() }),
     });
     if (r.applied) nudgeDaemon(ctx.pki.config.dataDir);
     if (values.json === true) {
