@@ -22,9 +22,13 @@ export interface AuditSource {
  * (another process), so the table is read by id every pollMs; rows written while no daemon
  * ran are not sent (they stay in the audit table).
  */
+/** Audit rows logged per turn of the event loop. */
+const AUDIT_CHUNK = 200;
+
 export class AuditForwarder {
   private last: number;
   private timer: NodeJS.Timeout | undefined;
+  private pending: NodeJS.Immediate | undefined;
 
   constructor(private readonly source: AuditSource, private readonly log: Logger, private readonly pollMs = 500) {
     this.last = source.latestAuditId();
@@ -32,22 +36,28 @@ export class AuditForwarder {
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => this.poll(), this.pollMs);
+    this.timer = setInterval(() => this.poll(AUDIT_CHUNK), this.pollMs);
     this.timer.unref();
   }
 
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+    if (this.pending) clearImmediate(this.pending);
+    this.pending = undefined;
     this.poll();
   }
 
-  /** Forwards what was added since the last poll; returns how many rows. */
-  poll(): number {
+  /**
+   * Forwards what was added since the last poll, in chunks of `chunk` rows with a turn of the
+   * event loop between them (a directory sync writes 10,000 audit rows at once, and RADIUS
+   * answers on this thread); returns how many rows this call forwarded.
+   */
+  poll(chunk = Infinity): number {
     let n = 0;
     try {
       for (;;) {
-        const rows = this.source.auditSince(this.last, 1000);
+        const rows = this.source.auditSince(this.last, Math.min(1000, chunk - n));
         for (const r of rows) {
           let detail: unknown = r.detail;
           try {
@@ -60,7 +70,14 @@ export class AuditForwarder {
           this.last = r.id;
           n++;
         }
-        if (rows.length < 1000) return n;
+        if (rows.length === 0 || (rows.length < 1000 && n < chunk)) return n;
+        if (n >= chunk) {
+          this.pending ??= setImmediate(() => {
+            this.pending = undefined;
+            if (this.timer) this.poll(chunk);
+          });
+          return n;
+        }
       }
     } catch {
       return n; // the database is closing or busy: the next poll picks up from the same id
