@@ -37,7 +37,7 @@ async function eapServerHash(): Promise<string> {
 async function consoleHash(): Promise<string> {
   const port = Number(/"address":"127\.0\.0\.1:(\d+)"[^\n]*admin console listening/.exec(daemon!.output())![1]);
   return new Promise((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+    const s = connect({ host: '127.0.0.1', port, ca: readFileSync(chain) }, () => {
       resolve(createHash('sha256').update(s.getPeerCertificate().raw).digest('hex'));
       s.end();
     });
