@@ -12,7 +12,7 @@ import { checkPassphrase, openBackup, sealBackup, type BackupManifest, type KdfP
 import { BackupScheduler } from './core/backup-scheduler.js';
 import { AppError, isAppError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
-import { PID_FILE } from './daemon.js';
+import { PID_FILE } from './daemon-process.js';
 import { openPki, readVersion } from './main.js';
 import { inspectSnapshot, SCHEMA_VERSION, snapshotDatabase } from './store/backup-store.js';
 

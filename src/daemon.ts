@@ -1,17 +1,14 @@
 // The running daemon: the composition root's other half (main.ts opens the PKI, this
 // wires the engines to the change feed and the listeners).
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Server } from 'node:http';
 import { CertStatusIndex } from './ca/cert-status.js';
 import { CrlPublisher } from './ca/crl-publisher.js';
 import { toPem } from './ca/pem.js';
 import { readCertificate } from './ca/x509.js';
-import type { AuthboxConfig, ListenAddress } from './config/config.js';
+import type { AuthboxConfig } from './config/config.js';
 import { ChangeFeed } from './core/change-feed.js';
 import { NasTable } from './core/nas.js';
 import { PolicyEngine } from './core/policy.js';
@@ -20,6 +17,9 @@ import { AppError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
 import { createPublicServer, type PublicContent, type PublishedFile } from './http/public-server.js';
 import { SERVER_TLS_SETTING, ldapContext, openPki, serverTlsCredentials } from './main.js';
+import { PID_FILE, listen, syncInChildProcess, writePidFile } from './daemon-process.js';
+
+export { PID_FILE, listen, nudgeDaemon, writePidFile } from './daemon-process.js';
 import { OcspResponder } from './ocsp/responder.js';
 import { RadiusAuthEngine, type RadiusStats } from './radius/auth.js';
 import { startRadiusServer, type RadiusListener, type RadiusServer } from './radius/server.js';
@@ -44,7 +44,6 @@ import { AuditForwarder, logDecision } from './core/log-streams.js';
 import { expiryNotifier } from './expiry.js';
 import { startAdminServer } from './admin-server.js';
 
-export const PID_FILE = 'authbox.pid';
 const OCSP_SIGNER_RENEW_BEFORE_MS = 30 * 86_400_000;
 
 export interface Daemon {
@@ -90,21 +89,6 @@ export interface RadiusStatus {
   radsec?: { address: string; port: number; connections: RadsecStats; stats: RadiusStats };
 }
 
-export function listen(server: Server, addr: ListenAddress, what: string): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    const onError = (e: NodeJS.ErrnoException): void => {
-      const reason = e.code === 'EADDRINUSE' ? 'the port is already in use'
-        : e.code === 'EACCES' ? 'permission denied (ports below 1024 need CAP_NET_BIND_SERVICE)'
-        : e.code === 'EADDRNOTAVAIL' ? 'no such local address' : e.message;
-      reject(new AppError('LISTEN_FAILED', `cannot listen for ${what} on ${addr.host}:${addr.port}: ${reason}`));
-    };
-    server.once('error', onError);
-    server.listen(addr.port, addr.host, () => {
-      server.off('error', onError);
-      resolve(server.address() as AddressInfo);
-    });
-  });
-}
 
 export async function startDaemon(config: AuthboxConfig, log: Logger, options: DaemonOptions = {}): Promise<Daemon> {
   const clock = options.clock ?? (() => new Date());
@@ -441,45 +425,4 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
       pki.close();
     },
   };
-}
-
-/** The daemon's processes, primary first; a CLI signals each after a write. */
-export function writePidFile(dataDir: string, pids: number[]): void {
-  writeFileSync(join(dataDir, PID_FILE), pids.join('\n') + '\n', { mode: 0o600 });
-}
-
-/** Best effort: tell a running daemon on this data folder to read the change feed now. */
-export function nudgeDaemon(dataDir: string): void {
-  let pids: number[];
-  try {
-    pids = readFileSync(join(dataDir, PID_FILE), 'utf8').split('\n').map(Number).filter((n) => Number.isInteger(n) && n > 0);
-  } catch {
-    return; // no daemon running: it reads the feed when it starts
-  }
-  for (const pid of pids) {
-    try {
-      // Only signal a process that is an authbox daemon: a stale PID may belong to anything now,
-      // and SIGUSR2 ends a process that does not handle it.
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (argv.includes('serve') && argv.some((a) => a.endsWith('authbox') || a.endsWith('main.js'))) process.kill(pid, 'SIGUSR2');
-    } catch {
-      /* that process is gone; the others still get their signal */
-    }
-  }
-}
-
-/**
- * A scheduled directory sync runs as `authbox ldap sync --scheduled` in a process of its own:
- * reading and planning 10,000 users takes a second of CPU that must not be taken from the
- * thread answering RADIUS. The run is recorded by the sync itself, as from the CLI.
- */
-function syncInChildProcess(config: AuthboxConfig, name: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fileURLToPath(new URL('../bin/authbox', import.meta.url)), 'ldap', 'sync', '--data', config.dataDir,
-      '--name', name, '--scheduled'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(err.trim().split('\n').pop() || `ldap sync exited ${code}`))));
-  });
 }

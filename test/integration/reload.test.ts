@@ -1,11 +1,13 @@
 // Running as an appliance: `authbox tls renew` and SIGHUP put a new server certificate in
 // front of EAP and the console without dropping RADIUS; SIGHUP applies a changed
 // authbox.json (lockout) and survives a broken one; SIGTERM answers requests in flight first.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Attr, Code, encodePacket, hideUserPassword } from '../../src/radius/codec/index.js';
 import { issueUserCert, runEapolTest, TLS12, verdict, type CertHolder } from '../helpers/eap.js';
 import {
   authboxOk, freeUdpPort, initDataDir, radclient, sleep, startServe, tempDir, type RunningDaemon,
@@ -115,11 +117,23 @@ describe('reload without dropping RADIUS', () => {
   });
 
   it('SIGTERM answers a request already being decided before the daemon exits', async () => {
-    // carol's first password check is a full scrypt (tens of ms): SIGTERM lands while it runs.
-    const answer = pap('carol', 'carol-Passw0rd');
-    await sleep(15);
+    // Sent from this process (no radclient start-up to race with): carol's first password
+    // check is a full scrypt (tens of ms), and SIGTERM lands while it runs.
+    const socket = createSocket('udp4');
+    const authenticator = randomBytes(16);
+    const request = encodePacket({
+      code: Code.AccessRequest, identifier: 9, authenticator, secret: SECRET, attributes: [
+        { type: Attr.UserName, value: Buffer.from('carol') },
+        { type: Attr.UserPassword, value: hideUserPassword('carol-Passw0rd', SECRET, authenticator) },
+      ],
+    });
+    const reply = new Promise<number>((resolve) => socket.once('message', (m) => resolve(m[0]!)));
+    await new Promise<void>((resolve) => socket.send(request, authPort, '127.0.0.1', () => resolve()));
+    await sleep(5);
     process.kill(daemon!.pid, 'SIGTERM');
-    expect(await answer).toBe('Access-Accept');
+    const code = await Promise.race([reply, sleep(5000).then(() => -1)]);
+    socket.close();
+    expect(code).toBe(Code.AccessAccept);
     for (const deadline = Date.now() + 10_000; daemon!.proc.exitCode === null && Date.now() < deadline;) await sleep(50);
     expect(daemon!.proc.exitCode).toBe(0);
   });

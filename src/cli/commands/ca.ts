@@ -1,7 +1,7 @@
 import { KEY_TYPES } from '../../ca/keys.js';
 import { toPem } from '../../ca/pem.js';
 import { readCertificate } from '../../ca/x509.js';
-import { nudgeDaemon } from '../../daemon.js';
+import { nudgeDaemon } from '../../daemon-process.js';
 import { issueServerCertificate, serverTlsCredentials } from '../../main.js';
 import { oneOf, type CommandSpec } from '../args.js';
 import { cliActor, DATA_OPTION, withPki } from '../common.js';

@@ -12,7 +12,7 @@ import { displaySerial } from '../../ca/serial.js';
 import type { CertRecord } from '../../ca/storage.js';
 import type { SanEntry } from '../../ca/x509.js';
 import { AppError } from '../../core/errors.js';
-import { nudgeDaemon } from '../../daemon.js';
+import { nudgeDaemon } from '../../daemon-process.js';
 import type { Pki } from '../../main.js';
 import { intOption, list, oneOf, str, UsageError, type CommandSpec, type OptionSpec, type Values } from '../args.js';
 import { checkOutputPath, cliActor, DATA_OPTION, writeNewFile, withPki } from '../common.js';

@@ -3,7 +3,7 @@
 // (`cert issue --profile device --device MAC`). A MAC is accepted in the usual spellings
 // and always shown as aa:bb:cc:dd:ee:ff.
 import type { DeviceRecord } from '../../core/devices.js';
-import { nudgeDaemon } from '../../daemon.js';
+import { nudgeDaemon } from '../../daemon-process.js';
 import { list, str, type CommandSpec } from '../args.js';
 import { cliActor, DATA_OPTION, withPki } from '../common.js';
 

@@ -1,7 +1,7 @@
 // `authbox ldap add|list|test|remove|sync|runs`: LDAP / Active Directory sources and the
 // user sync. The bind password is never printed; `ldap sync --dry-run` shows the plan
 // and changes nothing but the run record.
-import { nudgeDaemon } from '../../daemon.js';
+import { nudgeDaemon } from '../../daemon-process.js';
 import { parseMap, type LdapSourceRecord, type SyncRunRecord } from '../../ldap-sync/source.js';
 import { PRESETS } from '../../ldap-sync/presets.js';
 import type { SyncResult } from '../../ldap-sync/sync.js';

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { AppError } from '../../core/errors.js';
 import { NAS_KINDS, type NasRecord } from '../../core/nas.js';
-import { nudgeDaemon } from '../../daemon.js';
+import { nudgeDaemon } from '../../daemon-process.js';
 import { oneOf, str, UsageError, type CommandSpec, type Values } from '../args.js';
 import { cliActor, DATA_OPTION, withPki } from '../common.js';
 

@@ -7,7 +7,7 @@ import {
   AUTH_METHODS, PRIORITY_DEFAULT, SESSION_TIMEOUT_MAX, SESSION_TIMEOUT_MIN, VLAN_ID_MAX, VLAN_ID_MIN, parseMethods,
   type AuthMethod, type GroupPolicy,
 } from '../../core/policy.js';
-import { nudgeDaemon } from '../../daemon.js';
+import { nudgeDaemon } from '../../daemon-process.js';
 import { intOption, list, oneOf, str, UsageError, type CommandSpec } from '../args.js';
 import { cliActor, DATA_OPTION, withPki } from '../common.js';
 

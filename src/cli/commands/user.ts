@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { AppError } from '../../core/errors.js';
 import type { ProfileChange, UserRecord } from '../../core/users.js';
-import { nudgeDaemon } from '../../daemon.js';
+import { nudgeDaemon } from '../../daemon-process.js';
 import { list, str, UsageError, type CommandSpec, type OptionSpec, type Values } from '../args.js';
 import { cliActor, DATA_OPTION, withPki } from '../common.js';
 
