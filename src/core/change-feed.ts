@@ -16,6 +16,7 @@ export class ChangeFeed {
   private readonly handlers = new Map<string, Handler[]>();
   private readonly batchHandlers = new Map<string, BatchHandler[]>();
   private timer: NodeJS.Timeout | undefined;
+  private continuing: NodeJS.Immediate | undefined;
 
   constructor(private readonly source: ChangeSource, private readonly pollMs: number, private readonly log: Logger) {
     // State was loaded just before: start after what it already reflects.
@@ -45,6 +46,9 @@ export class ChangeFeed {
 
   stop(): void {
     clearInterval(this.timer);
+    this.timer = undefined;
+    if (this.continuing) clearImmediate(this.continuing);
+    this.continuing = undefined;
   }
 
   /** Applies every change past the last seen one; returns how many. Cheap when idle (one indexed read). */
@@ -81,6 +85,16 @@ export class ChangeFeed {
         }
       }
     }
+    // A burst: the rest on the next turn of the event loop rather than at the next interval.
+    if (rows.length >= BURST_ROWS && this.timer && !this.continuing) {
+      this.continuing = setImmediate(() => {
+        this.continuing = undefined;
+        this.poll();
+      });
+    }
     return rows.length;
   }
 }
+
+/** A poll that read this many rows probably left more behind (sources answer in pages). */
+const BURST_ROWS = 1000;

@@ -28,7 +28,9 @@ export class ChangeLog {
 
   constructor(private readonly db: Db) {
     this.append = db.prepare('INSERT INTO changes (kind, ref, at) VALUES (?, ?, ?)');
-    this.since = db.prepare('SELECT seq, kind, ref FROM changes WHERE seq > ? ORDER BY seq LIMIT 10000');
+    // Pages of 2,000: a feed that reads a burst (a directory sync's 10,000 users) takes it a page
+    // per turn of the event loop, so RADIUS on the same thread answers in between.
+    this.since = db.prepare('SELECT seq, kind, ref FROM changes WHERE seq > ? ORDER BY seq LIMIT 2000');
     this.latest = db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM changes');
     this.auditInsert = db.prepare(
       'INSERT INTO audit (at, actor, source, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)',

@@ -89,6 +89,20 @@ describe('ChangeFeed', () => {
     expect(got.filter((g) => g.startsWith('batch'))).toHaveLength(1);
   });
 
+  it('takes a burst a page per turn of the event loop once started, not one page per interval', async () => {
+    const source = stubSource();
+    source.page = 1000;
+    const feed = new ChangeFeed(source, 60_000, recordingLogger());
+    let seen = 0;
+    feed.on('user', () => seen++);
+    for (let i = 1; i <= 4500; i++) source.rows.push({ seq: i, kind: 'user', ref: String(i) });
+    feed.start();
+    expect(feed.poll()).toBe(1000);
+    for (let i = 0; i < 10 && seen < 4500; i++) await new Promise((r) => setImmediate(r));
+    expect(seen).toBe(4500);
+    feed.stop();
+  });
+
   it('follows a source that answers in pages', () => {
     const source = stubSource();
     source.page = 2;
