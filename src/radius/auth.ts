@@ -6,7 +6,7 @@ import type { NasClient } from '../core/nas.js';
 import type { Logger } from '../core/logger.js';
 import {
   Attr, Code, RadiusDecodeError, RadiusEncodeError, decodePacket, encodePacket, joinAttribute, unhideUserPassword, verifyAccountingRequest,
-  verifyDecodedRequestMessageAuthenticator, type RadiusAttribute, type RadiusDecodeReason, type RadiusPacket,
+  verifyDecodedRequestMessageAuthenticator, type RadiusAttribute, type RadiusPacket,
 } from './codec/index.js';
 import { ReplyCache } from './reply-cache.js';
 import type { EapHandler } from './eap/pool.js';
@@ -44,50 +44,15 @@ export interface PapUsers {
 
 export type RadiusService = 'auth' | 'acct';
 
+import { emptyStats, type RadiusStats } from './stats.js';
+
+export { LATENCY_BOUNDS, type LatencyHistogram, type RadiusStats } from './stats.js';
+
 export interface Datagram {
   data: Buffer;
   address: string;
   port: number;
 }
-
-export interface RadiusStats {
-  received: number;
-  requests: number;
-  accepts: number;
-  rejects: number;
-  retransmissions: number;
-  accounting: { requests: number; responses: number };
-  dropped: {
-    unknownClient: number;
-    malformed: number;
-    missingMessageAuthenticator: number;
-    badMessageAuthenticator: number;
-    badAuthenticator: number;
-    unsupportedCode: number;
-    internalError: number;
-    /** The reply would pass 4096 octets (a request padded with Proxy-State): nothing can be sent. */
-    replyTooLong: number;
-    /** Accounting-Requests without Acct-Status-Type, or without Acct-Session-Id where one is required. */
-    invalidAccounting: number;
-    /** The database could not store the request (disk full, I/O error): no answer, so the NAS retries. */
-    storageFailed: number;
-  };
-  malformed: Partial<Record<RadiusDecodeReason, number>>;
-  /** Final decisions by "method|client|result" (a few dozen keys: methods × clients × 2). */
-  decisions: Record<string, number>;
-  /** Seconds from a datagram's arrival to its answer, per service (a histogram: counts per bound, then over the last). */
-  latency: Record<RadiusService, LatencyHistogram>;
-}
-
-export interface LatencyHistogram {
-  bounds: number[];
-  counts: number[];
-  sum: number;
-}
-
-/** Seconds: 0.5 ms to 2.5 s, the range between a PAP answer from memory and an LDAP bind that times out. */
-export const LATENCY_BOUNDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
-const emptyHistogram = (): LatencyHistogram => ({ bounds: LATENCY_BOUNDS, counts: new Array<number>(LATENCY_BOUNDS.length + 1).fill(0), sum: 0 });
 
 export type Outcome = 'accept' | 'reject';
 
@@ -121,19 +86,12 @@ export interface AuthEngineOptions {
 /** An EAP round's result after the policy: a refusal may be the policy's, not the EAP engine's. */
 type AuthorizedEapResult = Omit<EapResult, 'reason'> & { reason?: string };
 
-const emptyStats = (): RadiusStats => ({
-  received: 0, requests: 0, accepts: 0, rejects: 0, retransmissions: 0,
-  accounting: { requests: 0, responses: 0 },
-  dropped: {
-    unknownClient: 0, malformed: 0, missingMessageAuthenticator: 0, badMessageAuthenticator: 0,
-    badAuthenticator: 0, unsupportedCode: 0, internalError: 0, replyTooLong: 0, invalidAccounting: 0, storageFailed: 0,
-  },
-  malformed: {},
-  decisions: {},
-  latency: { auth: emptyHistogram(), acct: emptyHistogram() },
-});
 
 const UNKNOWN_LOG_TABLE_MAX = 1024;
+
+/** A refusal carries REJECT_MESSAGE as its Reply-Message; anything else goes out as it is. */
+const withRejectMessage = (outcome: Outcome | undefined, attributes: RadiusAttribute[]): RadiusAttribute[] =>
+  outcome === 'reject' ? [...attributes, { type: Attr.ReplyMessage, value: Buffer.from(REJECT_MESSAGE) }] : attributes;
 
 function eapRefusal(identifier: number, reason: string, identity: string | undefined, details: Record<string, string>): AuthorizedEapResult {
   return {
@@ -256,25 +214,28 @@ export class RadiusAuthEngine {
     const user = username ? this.deps.users.find(username) : undefined;
     if (!user || check.call(this.deps.users, user, password) !== true) return undefined;
     password.fill(0);
+    return this.papVerdict(user, true);
+  }
+
+  /** A known user's PAP decision once the password was checked: the account's standing first, then the password. */
+  private papVerdict(user: PapUser, passwordOk: boolean): MethodDecision & { reason?: RejectReason } {
     const refused = refusalVia(this.deps.users, user, 'password');
     if (refused) return { outcome: 'reject', reason: refused, username: user.username };
+    if (!passwordOk) return { outcome: 'reject', reason: 'wrong password', username: user.username };
     return { outcome: 'accept', username: user.username, ...(user.groups ? { groups: user.groups } : {}) };
   }
 
   /** The reply to a decided Access-Request, its counters and its decision record. */
   private finishAccess(packet: RadiusPacket, client: NasClient, address: string, method: AuthMethod | undefined,
     { outcome, reason, username, attributes = [], group }: MethodDecision & { group?: string }): Buffer {
-    {
-      // Encoded first: a reply that cannot be sent (too long) is silence, not a decision.
-      const bytes = this.reply(packet, client, outcome === 'accept' ? Code.AccessAccept : Code.AccessReject,
-        outcome === 'accept' ? attributes : [...attributes, { type: Attr.ReplyMessage, value: Buffer.from(REJECT_MESSAGE) }]);
-      if (outcome === 'accept') this.stats.accepts++;
-      else this.stats.rejects++;
-      this.recordDecision(packet, client, address, {
-        outcome, method, username, reason, details: group !== undefined ? { policy: group } : undefined,
-      });
-      return bytes;
-    }
+    // Encoded first: a reply that cannot be sent (too long) is silence, not a decision.
+    const bytes = this.reply(packet, client, outcome === 'accept' ? Code.AccessAccept : Code.AccessReject, withRejectMessage(outcome, attributes));
+    if (outcome === 'accept') this.stats.accepts++;
+    else this.stats.rejects++;
+    this.recordDecision(packet, client, address, {
+      outcome, method, username, reason, details: group !== undefined ? { policy: group } : undefined,
+    });
+    return bytes;
   }
 
   /** One round of an EAP conversation: Access-Challenge until the method ends in Accept or Reject. */
@@ -282,8 +243,7 @@ export class RadiusAuthEngine {
     const refused = this.refuseEap(client, eapMessage);
     const round: Promise<AuthorizedEapResult> = refused ? Promise.resolve(refused) : this.deps.eap!.handle(packet, eapMessage, client.secret, this.eapMethodFilter(client));
     return round.then((res) => this.authorizeEap(res, client)).then((r) => {
-      const attributes = r.outcome === 'reject' ? [...r.attributes, { type: Attr.ReplyMessage, value: Buffer.from(REJECT_MESSAGE) }] : r.attributes;
-      const bytes = this.reply(packet, client, r.code, attributes);
+      const bytes = this.reply(packet, client, r.code, withRejectMessage(r.outcome, r.attributes));
       if (r.outcome) {
         this.stats.requests++;
         if (r.outcome === 'accept') this.stats.accepts++;
@@ -311,11 +271,7 @@ export class RadiusAuthEngine {
         return { outcome: 'reject', reason: 'unknown user', username };
       }
       // The password is checked even for a disabled account, so that its state does not show in the timing.
-      const ok = await this.deps.users.verifyPassword(user, password);
-      const refused = refusalVia(this.deps.users, user, 'password');
-      if (refused) return { outcome: 'reject', reason: refused, username: user.username };
-      if (!ok) return { outcome: 'reject', reason: 'wrong password', username: user.username };
-      return { outcome: 'accept', username: user.username, ...(user.groups ? { groups: user.groups } : {}) };
+      return this.papVerdict(user, await this.deps.users.verifyPassword(user, password));
     } finally {
       password?.fill(0);
     }
