@@ -6,7 +6,7 @@ DATA ?= demo-data
 HTTP ?= 0.0.0.0:8080
 PUBLIC_URL ?= http://127.0.0.1:8080
 # Debian packages the tests drive as real peers.
-TEST_PACKAGES := openssl ca-certificates freeradius-utils eapoltest slapd ldap-utils radsecproxy systemd
+TEST_PACKAGES := openssl ca-certificates freeradius-utils eapoltest slapd ldap-utils radsecproxy systemd chromium fonts-ipafont-gothic nginx-light
 APT := DEBIAN_FRONTEND=noninteractive apt-get -o Dpkg::Use-Pty=0 -qq
 
 .PHONY: build run test test-deps node-deps bench clean

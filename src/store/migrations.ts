@@ -343,4 +343,19 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX audit_target ON audit(target);
   CREATE INDEX audit_actor ON audit(actor);
   `,
+  /* 13: user one-time passwords and per-kind second-factor policy (issue 6) — RESERVED for the OTP/MFA work */ `
+  SELECT 1;
+  `,
+  /* 14: CoA / Disconnect-Request: NAS CoA settings and outcomes (issue 6) — RESERVED for the CoA work */ `
+  SELECT 1;
+  `,
+  /* 15: console list indexes (issue 5) — RESERVED for the console performance work */ `
+  SELECT 1;
+  `,
+  /* 16: console API additions (issue 5) — RESERVED for the console API work */ `
+  SELECT 1;
+  `,
+  /* 17: directory sync (issue 4) — RESERVED for the LDAP work */ `
+  SELECT 1;
+  `,
 ];
