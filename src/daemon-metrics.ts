@@ -82,6 +82,7 @@ function radiusFamilies(stats: RadiusStats, eap: EapPoolStats | undefined): Metr
     counter('authbox_radius_malformed_total', 'RADIUS datagrams that could not be decoded, by decode failure.',
       Object.entries(stats.malformed).map(([reason, value]) => ({ labels: { reason: reason.toLowerCase() }, value: value ?? 0 }))),
     counter('authbox_radius_retransmissions_total', 'Retransmitted RADIUS requests answered from the reply cache.', stats.retransmissions),
+    counter('authbox_radius_otp_challenges_total', 'Access-Challenges sent asking for a one-time code (RFC 2865 §4.4).', stats.challenges ?? 0),
     counter('authbox_radius_accounting_requests_total', 'RADIUS Accounting-Requests received.', stats.accounting.requests),
     counter('authbox_radius_accounting_responses_total', 'RADIUS Accounting-Responses sent (the record was stored).', stats.accounting.responses),
     gauge('authbox_eap_workers', 'EAP worker threads (0: EAP runs beside the RADIUS sockets).', eap?.workers ?? 0),

@@ -28,6 +28,7 @@ import type { NasClient } from './core/nas.js';
 import { EapWorkerPool, type EapHandler, type EapPoolStats } from './radius/eap/pool.js';
 import { eapEngine } from './eap-wiring.js';
 import { PapCache, withPapCache } from './radius/pap-cache.js';
+import { PapOtp } from './radius/pap-otp.js';
 import { DeviceIndex } from './core/devices.js';
 import { withDevices } from './radius/mab.js';
 import { UserLookupCache, withUserLookupCache } from './radius/user-cache.js';
@@ -43,6 +44,8 @@ import { daemonMetrics } from './daemon-metrics.js';
 import { AuditForwarder, logDecision } from './core/log-streams.js';
 import { expiryNotifier } from './expiry.js';
 import { startAdminServer } from './admin-server.js';
+import { listenerStatus } from './admin-listeners.js';
+import { coaWiring } from './coa-wiring.js';
 
 const OCSP_SIGNER_RENEW_BEFORE_MS = 30 * 86_400_000;
 
@@ -152,7 +155,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
   feed.on('user', (ref) => papCache.invalidate(Number(ref)));
   feed.onBatch('user', () => userCache.clear());
   // The EAP workers keep their own status index, users and directory links: they get the same events.
-  for (const kind of ['cert', 'user', 'ca', 'settings']) feed.onBatch(kind, (refs) => radius?.eapPool?.broadcast(kind, refs));
+  for (const kind of ['cert', 'user', 'ca', 'settings', 'policy']) feed.onBatch(kind, (refs) => radius?.eapPool?.broadcast(kind, refs));
   // Directory sync on each source's schedule, in the primary only (one process writes).
   const ldapScheduler = options.publishCrls === false ? undefined : new LdapSyncScheduler({
     listSources: () => ldap.sources.list(), runSync: (name) => syncInChildProcess(config, name), log: log.child({ component: 'ldap-sync' }),
@@ -185,7 +188,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
       });
       eap = eapPool;
     } else {
-      eapLocal = eapEngine(pki, status, radiusLog, radiusUsers, dummyPasswordHash);
+      eapLocal = eapEngine(pki, status, radiusLog, radiusUsers, dummyPasswordHash, { requireTunnelClientCert: (kind) => policy!.tunnelClientCertRequired(kind) });
       eap = eapLocal;
     }
     // Decisions are written in batches (every 200 ms or 500 entries, one transaction each) so that no
@@ -223,6 +226,8 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
         },
       },
       clients: nasTable, policy, users: withDevices(radiusUsers, devices), dummyPasswordHash, log: radiusLog,
+      // One-time codes after the password where the policy requires them; challenges live in memory (60 s).
+      otp: new PapOtp({ users: radiusUsers, policy }),
     };
     const engine = new RadiusAuthEngine(engineDeps);
     let server: RadiusServer;
@@ -318,7 +323,14 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
   try {
     if (server) http = await listen(server, config.http.listen, 'HTTP (OCSP, CRL)');
     if (options.serveRadius) await listenRadius();
-    if (options.publishCrls !== false && config.admin.listen) adminServer = await startAdminServer(pki, log.child({ component: 'admin' }), clock);
+    if (options.publishCrls !== false && config.admin.listen) {
+      // The dashboard's listener status, as it is at the time of asking.
+      const listeners = () => listenerStatus({
+        http: server && http ? { address: http, listening: server.listening } : { workers: config.http.listen },
+        radius: radiusStatus()?.listeners ?? [], radsec: radius?.radsec?.server.address, admin: adminServer?.address,
+      });
+      adminServer = await startAdminServer(pki, log.child({ component: 'admin' }), clock, { listeners });
+    }
   } catch (e) {
     if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
     await radius?.server.close();
@@ -361,6 +373,10 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
   auditForwarder?.start();
   const expiry = options.publishCrls === false ? undefined : expiryNotifier(pki, log.child({ component: 'expiry' }), clock);
   expiry?.start();
+  // RFC 5176: a revoked certificate's or a disabled/locked user's open sessions get a Disconnect-Request
+  // at their NAS, in the primary only, asynchronously (RADIUS never waits for it).
+  const coa = options.publishCrls === false ? undefined : coaWiring(pki, log.child({ component: 'coa' }), clock);
+  if (coa) for (const kind of ['cert', 'user']) feed.onBatch(kind, () => coa.poll());
   // authbox's own TLS server certificate (EAP, the console, RadSec), taken again from the store when it
   // changes (`authbox tls renew`) or on SIGHUP; new handshakes use it, sessions in flight keep theirs.
   // EAP workers follow the same 'settings' change through the pool.
@@ -408,6 +424,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
       await backups?.stop();
       auditForwarder?.stop();
       await expiry?.stop();
+      await coa?.close();
       feed.stop();
       publisher?.stop();
       clearInterval(refresher);

@@ -22,6 +22,8 @@ import { SqliteNasStore } from './store/nas-store.js';
 import { SqlitePolicyStore } from './store/policy-store.js';
 import { SqliteUserStore } from './store/users-store.js';
 import { SqliteAccountingStore } from './store/accounting-store.js';
+import { SqliteCoaStore } from './store/coa-store.js';
+import { CoaLog } from './core/coa.js';
 import { SqliteAuthLogStore } from './store/auth-log-store.js';
 import { SqliteDeviceStore } from './store/devices-store.js';
 import { SqliteLdapStore } from './store/ldap-store.js';
@@ -34,6 +36,10 @@ import { DEFAULT_OPERATOR_POLICY, OperatorService } from './core/operators.js';
 import { ConsoleQueries } from './store/console-queries.js';
 import { listExpiring } from './expiry.js';
 import { SqliteOperatorStore } from './store/operators-store.js';
+import { ConsoleAdminStore } from './store/console-admin-store.js';
+import { DashboardQueries } from './store/dashboard-queries.js';
+import { syncInChildProcess } from './daemon-process.js';
+import { dryRunInChildProcess } from './console-jobs.js';
 
 export { startDaemon } from './daemon.js';
 
@@ -53,6 +59,8 @@ export interface Pki {
   accounting: SqliteAccountingStore;
   /** The authentication decision log. */
   authLog: SqliteAuthLogStore;
+  /** Disconnect-Requests sent (RFC 5176) and their outcomes. */
+  coa: CoaLog;
   close(): void;
 }
 
@@ -65,14 +73,15 @@ export function openPki(config: AuthboxConfig, clock: () => Date = () => new Dat
   const authority = new CertificateAuthority({
     storage: store, vault, urls: publicUrls(config.publicUrl), organization: config.organization, clock,
   });
-  const users = new UserService({ storage: new SqliteUserStore(db), master, clock, policy: config.passwords });
+  const users = new UserService({ storage: new SqliteUserStore(db), master, clock, policy: config.passwords, issuer: config.organization });
   const nas = new NasService({ storage: new SqliteNasStore(db), master, clock });
   const policy = new PolicyService({ storage: new SqlitePolicyStore(db) });
   const accounting = new SqliteAccountingStore(db);
   const authLog = new SqliteAuthLogStore(db);
   const devices = new DeviceService({ storage: new SqliteDeviceStore(db), users, clock });
   return {
-    config, db, store, settings: new SettingsStore(db), vault, authority, users, nas, policy, accounting, authLog, devices, close: () => db.close(),
+    config, db, store, settings: new SettingsStore(db), vault, authority, users, nas, policy, accounting, authLog, devices,
+    coa: new CoaLog(new SqliteCoaStore(db)), close: () => db.close(),
   };
 }
 
@@ -197,6 +206,26 @@ export function adminConsoleDeps(pki: Pki, clock: () => Date = () => new Date())
     operators: operatorService(pki, clock), users: pki.users, authority: pki.authority, certificates: pki.store,
     nas: pki.nas, policy: pki.policy, queries: new ConsoleQueries(pki.db), clock,
     expiring: (now, days) => listExpiring(pki, now, days),
+    ...consoleApiDeps(pki),
+  };
+}
+
+/** The console API's additions (issue 5): devices, dashboard, directory, CA facts, operator sessions. */
+function consoleApiDeps(pki: Pki): Omit<import('./admin-ui/app.js').AdminAppDeps, 'operators' | 'users' | 'authority' | 'certificates' | 'nas' | 'policy' | 'queries' | 'clock'> {
+  const ldap = ldapContext(pki);
+  return {
+    devices: pki.devices, dashboard: new DashboardQueries(pki.db), admin: new ConsoleAdminStore(pki.db), accounting: pki.accounting,
+    transaction: (fn) => pki.db.transaction(fn).immediate(),
+    audit: (by, action, target, detail) => pki.store.audit(by, action, target, detail),
+    pki: { crlInfo: (caId) => pki.store.crlInfo(caId), urls: publicUrls(pki.config.publicUrl), keyType: pki.config.keyType },
+    directory: {
+      sources: () => ldap.sources.list(), runs: (sourceId, limit) => ldap.store.listRuns(sourceId, limit),
+      test: (name) => ldap.sync.test(name), preview: (name) => dryRunInChildProcess(pki.config, name),
+      syncNow: (name) => syncInChildProcess(pki.config, name),
+    },
+    disconnects: (user, since) => pki.coa.recent(user, since).map((r) => ({
+      at: r.requestedAt, nas: r.nas, sessionId: r.sessionId, outcome: r.outcome, attempts: r.attempts, reason: r.reason, serial: r.serial, detail: r.detail,
+    })),
   };
 }
 

@@ -14,30 +14,33 @@ import {
 } from './commands/cert.js';
 import { certExpiringCommand } from './commands/cert-expiring.js';
 import {
-  deviceAddCommand, deviceDisableCommand, deviceEnableCommand, deviceListCommand, deviceRemoveCommand, deviceShowCommand,
+  deviceAddCommand, deviceDisableCommand, deviceEnableCommand, deviceListCommand, deviceRemoveCommand, deviceSetCommand, deviceShowCommand,
 } from './commands/device.js';
 import { initCommand } from './commands/init.js';
 import {
   ldapAddCommand, ldapListCommand, ldapRemoveCommand, ldapRunsCommand, ldapSyncCommand, ldapTestCommand,
 } from './commands/ldap.js';
 import { logAcctCommand, logAuthCommand } from './commands/log.js';
-import { nasAddCommand, nasListCommand, nasRemoveCommand } from './commands/nas.js';
-import { policyMethodsCommand, policyRemoveCommand, policySetCommand, policyShowCommand } from './commands/policy.js';
+import { nasAddCommand, nasCoaLogCommand, nasListCommand, nasRemoveCommand, nasSetCommand } from './commands/nas.js';
+import {
+  policyFactorsCommand, policyGroupOtpCommand, policyMethodsCommand, policyRemoveCommand, policySetCommand, policyShowCommand,
+} from './commands/policy.js';
 import { serveCommand } from './commands/serve.js';
 import {
   userAddCommand, userDisableCommand, userEnableCommand, userListCommand, userPasswdCommand, userResetPasswordCommand, userSetCommand,
   userShowCommand, userUnlockCommand,
 } from './commands/user.js';
+import { userOtpConfirmCommand, userOtpEnrollCommand, userOtpResetCommand } from './commands/user-otp.js';
 
 const COMMANDS: readonly CommandSpec[] = [
   initCommand, serveCommand, caCertCommand, tlsRenewCommand,
   certIssueCommand, certSignCommand, certSignBatchCommand, certRevokeCommand, certUnholdCommand, certListCommand, certShowCommand, certExpiringCommand,
   userAddCommand, userPasswdCommand, userDisableCommand, userEnableCommand, userListCommand, userShowCommand, userSetCommand,
-  userUnlockCommand, userResetPasswordCommand,
-  nasAddCommand, nasListCommand, nasRemoveCommand,
+  userUnlockCommand, userResetPasswordCommand, userOtpEnrollCommand, userOtpConfirmCommand, userOtpResetCommand,
+  nasAddCommand, nasSetCommand, nasListCommand, nasRemoveCommand, nasCoaLogCommand,
   ldapAddCommand, ldapListCommand, ldapTestCommand, ldapSyncCommand, ldapRunsCommand, ldapRemoveCommand,
-  deviceAddCommand, deviceListCommand, deviceShowCommand, deviceRemoveCommand, deviceDisableCommand, deviceEnableCommand,
-  policySetCommand, policyShowCommand, policyRemoveCommand, policyMethodsCommand,
+  deviceAddCommand, deviceListCommand, deviceShowCommand, deviceRemoveCommand, deviceDisableCommand, deviceEnableCommand, deviceSetCommand,
+  policySetCommand, policyShowCommand, policyRemoveCommand, policyMethodsCommand, policyFactorsCommand, policyGroupOtpCommand,
   logAuthCommand, logAcctCommand,
   backupCommand, restoreCommand,
   adminAddCommand, adminListCommand, adminPasswdCommand, adminDisableCommand, adminEnableCommand, adminOtpResetCommand,

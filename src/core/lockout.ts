@@ -28,7 +28,8 @@ interface Count {
 }
 
 /** The refusal reasons that count as a failed password attempt. */
-const FAILED_PASSWORD = new Set(['wrong password']);
+// A wrong one-time code counts too: with the password known, codes must not be guessable one challenge at a time.
+const FAILED_PASSWORD = new Set(['wrong password', 'wrong or reused one-time code']);
 
 export class LockoutTracker {
   private readonly counts = new Map<string, Count>();

@@ -49,6 +49,21 @@ export interface KindMethods {
   methods: AuthMethod[];
 }
 
+/** A second factor a client kind can require (issue 6). */
+export const FACTOR_SETTINGS = ['off', 'required'] as const;
+export type FactorSetting = (typeof FACTOR_SETTINGS)[number];
+
+/**
+ * A client kind's second factors; a kind without a row requires neither.
+ * otp: PAP (and TTLS-PAP) need a one-time code. tunnelClientCert: PEAP and TTLS need a
+ * client certificate in the outer TLS handshake, belonging to the inner identity.
+ */
+export interface KindFactors {
+  kind: NasKind;
+  otp: FactorSetting;
+  tunnelClientCert: FactorSetting;
+}
+
 /** What the policy engine needs from storage; store/policy-store.ts implements it. */
 export interface PolicyStorage {
   /** Insert or replace, in one transaction with a 'policy' change row and an audit row. */
@@ -61,6 +76,12 @@ export interface PolicyStorage {
   /** `methods` undefined: back to the default (all allowed). */
   putKindMethods(kind: NasKind, methods: AuthMethod[] | undefined, by: Actor): void;
   listKindMethods(): KindMethods[];
+  /** Only the fields given change; a row back at off/off is removed. */
+  putKindFactors(kind: NasKind, change: Partial<Omit<KindFactors, 'kind'>>, by: Actor): KindFactors;
+  listKindFactors(): KindFactors[];
+  /** Returns false when nothing changed (already required / not required). */
+  setGroupOtp(group: string, required: boolean, by: Actor): boolean;
+  listOtpGroups(): string[];
 }
 
 /** What an accepted request gets; radius/authorize.ts encodes it. */
@@ -82,6 +103,10 @@ export type PolicyDecision =
 export interface PolicySnapshot {
   groups: GroupPolicy[];
   methods: KindMethods[];
+  /** Kinds with a second factor required (absent: none). */
+  factors?: KindFactors[];
+  /** Groups whose members need a one-time code on every kind (absent: none). */
+  otpGroups?: string[];
 }
 
 /** A VLAN as it is stored and sent: an ID in canonical digits, or a name. */
@@ -191,7 +216,29 @@ export class PolicyService {
 
   /** Everything the engine holds, read once. */
   load(): PolicySnapshot {
-    return { groups: this.deps.storage.listGroupPolicies(), methods: this.deps.storage.listKindMethods() };
+    const s = this.deps.storage;
+    return { groups: s.listGroupPolicies(), methods: s.listKindMethods(), factors: s.listKindFactors(), otpGroups: s.listOtpGroups() };
+  }
+
+  /** Sets one or both second factors of a client kind; the others stay as they are. */
+  setFactors(kind: NasKind, change: { otp?: FactorSetting; tunnelClientCert?: FactorSetting }, by: Actor): KindFactors {
+    if (!NAS_KINDS.includes(kind)) throw new AppError('POLICY_INVALID', `the kind must be one of ${NAS_KINDS.join(', ')}`);
+    for (const v of [change.otp, change.tunnelClientCert]) {
+      if (v !== undefined && !FACTOR_SETTINGS.includes(v)) throw new AppError('POLICY_INVALID', `a second factor is ${FACTOR_SETTINGS.join(' or ')}, not "${String(v)}"`);
+    }
+    if (change.otp === undefined && change.tunnelClientCert === undefined) throw new AppError('POLICY_INVALID', 'give otp or tunnelClientCert');
+    return this.deps.storage.putKindFactors(kind, change, by);
+  }
+
+  /** Members of `group` need a one-time code (PAP) on every client kind, or no longer. */
+  setGroupOtp(group: string, required: boolean, by: Actor): void {
+    validateGroupName(group);
+    this.deps.storage.setGroupOtp(group, required, by);
+  }
+
+  /** The second factors of every kind, defaults (off) included. */
+  factorsByKind(): Record<NasKind, KindFactors> {
+    return factorsByKind(this.deps.storage.listKindFactors());
   }
 
   /** The methods each kind allows, defaults included. */
@@ -203,6 +250,12 @@ export class PolicyService {
 function methodsByKind(rows: readonly KindMethods[]): Record<NasKind, AuthMethod[]> {
   const out = Object.fromEntries(NAS_KINDS.map((k) => [k, [...AUTH_METHODS]])) as Record<NasKind, AuthMethod[]>;
   for (const r of rows) out[r.kind] = [...r.methods];
+  return out;
+}
+
+function factorsByKind(rows: readonly KindFactors[]): Record<NasKind, KindFactors> {
+  const out = Object.fromEntries(NAS_KINDS.map((k) => [k, { kind: k, otp: 'off', tunnelClientCert: 'off' }])) as Record<NasKind, KindFactors>;
+  for (const r of rows) out[r.kind] = { ...r };
   return out;
 }
 
@@ -218,6 +271,8 @@ export function comparePolicies(a: GroupPolicy, b: GroupPolicy): number {
 export class PolicyEngine {
   private byGroup = new Map<string, GroupPolicy>();
   private allowed = new Map<NasKind, ReadonlySet<AuthMethod>>();
+  private factors = factorsByKind([]);
+  private otpGroups = new Set<string>();
 
   constructor(snapshot: PolicySnapshot = { groups: [], methods: [] }) {
     this.replace(snapshot);
@@ -227,6 +282,19 @@ export class PolicyEngine {
     this.byGroup = new Map(snapshot.groups.map((g) => [g.group.toLowerCase(), g]));
     const by = methodsByKind(snapshot.methods);
     this.allowed = new Map(NAS_KINDS.map((k) => [k, new Set(by[k])]));
+    this.factors = factorsByKind(snapshot.factors ?? []);
+    this.otpGroups = new Set((snapshot.otpGroups ?? []).map((g) => g.toLowerCase()));
+  }
+
+  /** PEAP/TTLS from this kind of client need a client certificate in the outer TLS handshake. */
+  tunnelClientCertRequired(kind: NasKind): boolean {
+    return this.factors[kind]?.tunnelClientCert === 'required';
+  }
+
+  /** A password (PAP, TTLS-PAP) from this kind of client, for a member of these groups, needs a one-time code. */
+  otpRequired(kind: NasKind, groups: readonly string[]): boolean {
+    if (this.factors[kind]?.otp === 'required') return true;
+    return groups.some((g) => this.otpGroups.has(g.toLowerCase()));
   }
 
   methodAllowed(kind: NasKind, method: AuthMethod): boolean {

@@ -8,6 +8,7 @@ import type { Actor } from './actor.js';
 import { seal as sealKey, unseal as unsealKey } from './seal.js';
 import { AppError } from './errors.js';
 import { ntHash } from './md4.js';
+import { otpStatusOf, UserOtp, type OtpStatus, type UserOtpState, type UserOtpStorage } from './user-otp.js';
 
 export const USERNAME_MAX = 128;
 export const PASSWORD_MIN = 8;
@@ -23,7 +24,8 @@ const SCRYPT_KEY_BYTES = 32;
 const SCRYPT_MAX_N = 2 ** 20;
 const SCRYPT_MAX_RP = 64;
 
-export interface UserRecord {
+/** The OTP columns are always read from the store; optional so that hand-built records (tests, devices) need not name them. */
+export interface UserRecord extends Partial<UserOtpState> {
   id: number;
   username: string;
   /** scrypt$N$r$p$salt$hash, or null for a user whose password is checked elsewhere. */
@@ -126,7 +128,7 @@ export interface SealedPasswords {
 }
 
 /** What the users engine needs from storage; store/users-store.ts implements it. */
-export interface UserStorage {
+export interface UserStorage extends UserOtpStorage {
   /**
    * Inserts a user and its groups in one transaction with a change row and an audit row.
    * `sealPasswords` gets the new id (bound into the sealed values) inside that transaction.
@@ -144,6 +146,8 @@ export interface UserStorage {
   passwordHistory(id: number, n: number): string[];
   /** Case-insensitive. */
   findUser(username: string): UserRecord | undefined;
+  /** The users with one of these ids or (case-insensitive) names, each once. */
+  findUsers(ids: readonly number[], usernames: readonly string[]): UserRecord[];
   listUsers(): UserRecord[];
 }
 
@@ -223,14 +227,52 @@ export class UserService {
   private readonly master: Buffer;
   private readonly clock: () => Date;
 
+  private readonly otp: UserOtp;
+
   policy: PasswordPolicy;
 
-  constructor(deps: { storage: UserStorage; master: Buffer; clock?: () => Date; policy?: PasswordPolicy }) {
+  /** `issuer`: the name authenticator apps show beside the account (the organization). */
+  constructor(deps: { storage: UserStorage; master: Buffer; clock?: () => Date; policy?: PasswordPolicy; issuer?: string }) {
     if (deps.master.length !== 32) throw new AppError('MASTER_KEY_INVALID', 'the master key must be 32 bytes');
     this.storage = deps.storage;
     this.master = deps.master;
     this.clock = deps.clock ?? (() => new Date());
     this.policy = deps.policy ?? DEFAULT_PASSWORD_POLICY;
+    this.otp = new UserOtp({ storage: deps.storage, master: deps.master, now: () => this.now(), issuer: deps.issuer ?? 'authbox' });
+  }
+
+  /**
+   * Starts a one-time code enrolment: a new secret, pending until confirmOtp. The otpauth://
+   * URI (for a QR code) is the only time the secret leaves; CONFLICT when one is enrolled.
+   */
+  beginOtpEnrollment(username: string, by: Actor): { uri: string } {
+    return this.otp.begin(this.get(username), by);
+  }
+
+  /** Confirms the enrolment under way with a first code (BAD_INPUT if it does not match; CONFLICT if none is under way). */
+  confirmOtp(username: string, code: string, by: Actor): OtpStatus {
+    this.otp.confirm(this.get(username), code, by);
+    return this.otpStatus(username);
+  }
+
+  /** Helpdesk: forgets the user's one-time code (and any enrolment under way); false when there was none. */
+  resetOtp(username: string, by: Actor): boolean {
+    return this.otp.reset(this.get(username), by);
+  }
+
+  /** none, pending or enrolled; never the secret. */
+  otpStatus(user: string | Pick<UserRecord, 'otpSealed' | 'otpPending' | 'otpEnrolledAt'>): OtpStatus {
+    return otpStatusOf(typeof user === 'string' ? this.get(user) : user);
+  }
+
+  /** Whether the user has a confirmed one-time code (RADIUS asks before a challenge). */
+  otpEnrolled(user: Partial<Pick<UserRecord, 'otpSealed'>>): boolean {
+    return !!user.otpSealed;
+  }
+
+  /** RADIUS: whether `code` is the user's current, unused code; a match is used up. */
+  useOtpCode(user: Pick<UserRecord, 'id' | 'otpSealed' | 'otpLastStep'>, code: string): boolean {
+    return this.otp.use(user, code);
   }
 
   /** `chap`: also keep the password sealed, so that CHAP can check it (off by default). */
@@ -369,6 +411,12 @@ export class UserService {
 
   list(): UserRecord[] {
     return this.storage.listUsers();
+  }
+
+  /** Only the users asked for (a directory sync's changed entries), not every user. */
+  findMany(ids: readonly number[], usernames: readonly string[] = []): UserRecord[] {
+    if (ids.length === 0 && usernames.length === 0) return [];
+    return this.storage.findUsers(ids, usernames);
   }
 
   /**

@@ -11,6 +11,7 @@ import {
 import { ReplyCache } from './reply-cache.js';
 import type { EapHandler } from './eap/pool.js';
 import { decidePasswordlessMethod, type MethodDecision } from './methods/index.js';
+import type { PapOtp } from './pap-otp.js';
 import { isMschapv2Request } from './methods/mschapv2.js';
 import { isChapRequest } from './methods/chap.js';
 import { mabRequest } from './mab.js';
@@ -81,6 +82,8 @@ export interface AuthEngineOptions {
   accounting?: AccountingRecorder;
   /** Receives every final decision (accept or reject, with its reason); must not block. */
   decisions?: { record(decision: AuthDecision): void };
+  /** A one-time code after the password for PAP where the policy requires one (pap-otp.ts). */
+  otp?: PapOtp;
 }
 
 /** An EAP round's result after the policy: a refusal may be the policy's, not the EAP engine's. */
@@ -197,6 +200,12 @@ export class RadiusAuthEngine {
     // CHAP and MS-CHAPv2 carry no User-Password; methods/ decides them, PAP stays here.
     // A method the client's kind does not allow is refused before any password is checked.
     const refused = this.refuseMethod(packet, client, method, password);
+    // A one-time code after the password (pap-otp.ts): decided before the cache, which knows only passwords.
+    const otp = !refused && method === 'pap' && password ? this.deps.otp?.claim(packet, client, password) : undefined;
+    if (otp) {
+      return otp.then((m) => (m.outcome === 'challenge' ? this.challenge(packet, client, m.attributes)
+        : this.finishAccess(packet, client, d.address, method, this.authorize(m, client, method))));
+    }
     // The common case, a returning PAP user whose password is in the verified-password cache,
     // is decided without waiting on anything.
     const known = !refused && method === 'pap' && password ? this.decideCachedPap(packet, password) : undefined;
@@ -227,21 +236,29 @@ export class RadiusAuthEngine {
 
   /** The reply to a decided Access-Request, its counters and its decision record. */
   private finishAccess(packet: RadiusPacket, client: NasClient, address: string, method: AuthMethod | undefined,
-    { outcome, reason, username, attributes = [], group }: MethodDecision & { group?: string }): Buffer {
+    { outcome, reason, username, attributes = [], group, details }: MethodDecision & { group?: string }): Buffer {
     // Encoded first: a reply that cannot be sent (too long) is silence, not a decision.
     const bytes = this.reply(packet, client, outcome === 'accept' ? Code.AccessAccept : Code.AccessReject, withRejectMessage(outcome, attributes));
     if (outcome === 'accept') this.stats.accepts++;
     else this.stats.rejects++;
     this.recordDecision(packet, client, address, {
-      outcome, method, username, reason, details: group !== undefined ? { policy: group } : undefined,
+      outcome, method, username, reason,
+      details: group !== undefined || details ? { ...details, ...(group !== undefined ? { policy: group } : {}) } : undefined,
     });
+    return bytes;
+  }
+
+  /** RFC 2865 §4.4: an Access-Challenge is not a decision; the request that answers it gets one. */
+  private challenge(packet: RadiusPacket, client: NasClient, attributes: RadiusAttribute[]): Buffer {
+    const bytes = this.reply(packet, client, Code.AccessChallenge, attributes);
+    this.stats.challenges = (this.stats.challenges ?? 0) + 1;
     return bytes;
   }
 
   /** One round of an EAP conversation: Access-Challenge until the method ends in Accept or Reject. */
   private eapRequest(packet: RadiusPacket, client: NasClient, eapMessage: Buffer, address: string): Promise<Buffer> {
     const refused = this.refuseEap(client, eapMessage);
-    const round: Promise<AuthorizedEapResult> = refused ? Promise.resolve(refused) : this.deps.eap!.handle(packet, eapMessage, client.secret, this.eapMethodFilter(client));
+    const round: Promise<AuthorizedEapResult> = refused ? Promise.resolve(refused) : this.deps.eap!.handle(packet, eapMessage, client.secret, this.eapMethodFilter(client), { kind: client.kind });
     return round.then((res) => this.authorizeEap(res, client)).then((r) => {
       const bytes = this.reply(packet, client, r.code, withRejectMessage(r.outcome, r.attributes));
       if (r.outcome) {
@@ -294,6 +311,9 @@ export class RadiusAuthEngine {
     const groups = d.groups ?? (d.username ? this.deps.users.find(d.username)?.groups : undefined) ?? [];
     const a = authorizeAccess(policy, { kind: client.kind, method, groups });
     if (a.outcome === 'reject') return { outcome: 'reject', reason: a.reason, ...(d.username ? { username: d.username } : {}) };
+    // A password alone (CHAP, MS-CHAPv2) where the policy requires a one-time code (pap-otp.ts).
+    const noCode = this.deps.otp?.refusal(client.kind, groups, method, d.details);
+    if (noCode) return { outcome: 'reject', reason: noCode, ...(d.username ? { username: d.username } : {}) };
     return { ...d, attributes: [...(d.attributes ?? []), ...a.attributes], ...(a.group !== undefined ? { group: a.group } : {}) };
   }
 
@@ -327,6 +347,12 @@ export class RadiusAuthEngine {
       // The EAP-Success becomes an EAP-Failure with the same Identifier (RFC 3748 §4.2); no keys go out.
       const success = r.attributes.find((x) => x.vendor === undefined && x.type === Attr.EapMessage)?.value;
       return eapRefusal(success?.[1] ?? 0, a.reason, r.identity, r.details ?? {});
+    }
+    // PEAP and TTLS without a joined code where the policy requires one (pap-otp.ts); EAP-TLS passes.
+    const noCode = this.deps.otp?.refusal(client.kind, groups, eapMethodOf(r.details?.method), r.details);
+    if (noCode) {
+      const success = r.attributes.find((x) => x.vendor === undefined && x.type === Attr.EapMessage)?.value;
+      return eapRefusal(success?.[1] ?? 0, noCode, r.identity, r.details ?? {});
     }
     return {
       ...r, attributes: [...r.attributes, ...a.attributes],

@@ -9,6 +9,8 @@ export interface RadiusStats {
   accepts: number;
   rejects: number;
   retransmissions: number;
+  /** Access-Challenges asking for a one-time code (PAP, pap-otp.ts); EAP rounds are not counted here. */
+  challenges?: number;
   accounting: { requests: number; responses: number };
   dropped: {
     unknownClient: number;
@@ -44,7 +46,7 @@ const emptyHistogram = (): LatencyHistogram => ({ bounds: LATENCY_BOUNDS, counts
 
 
 export const emptyStats = (): RadiusStats => ({
-  received: 0, requests: 0, accepts: 0, rejects: 0, retransmissions: 0,
+  received: 0, requests: 0, accepts: 0, rejects: 0, retransmissions: 0, challenges: 0,
   accounting: { requests: 0, responses: 0 },
   dropped: {
     unknownClient: 0, malformed: 0, missingMessageAuthenticator: 0, badMessageAuthenticator: 0,

@@ -58,7 +58,7 @@ export function inspectSnapshot(path: string): SnapshotFacts {
       counts: {
         cas: countOf('cas'), certificates: countOf('certificates'), revocations: countOf('certificates', "WHERE status <> 'valid'"),
         users: countOf('users'), devices: countOf('devices'), nasClients: countOf('nas_clients'),
-        policies: countOf('group_policies') + countOf('kind_methods'), auditRows: countOf('audit'),
+        policies: countOf('group_policies') + countOf('kind_methods') + countOf('kind_factors') + countOf('group_otp'), auditRows: countOf('audit'),
       },
     };
   } finally {

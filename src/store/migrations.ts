@@ -343,19 +343,99 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX audit_target ON audit(target);
   CREATE INDEX audit_actor ON audit(actor);
   `,
-  /* 13: user one-time passwords and per-kind second-factor policy (issue 6) — RESERVED for the OTP/MFA work */ `
-  SELECT 1;
+  /* 13: user one-time passwords and per-kind second-factor policy (issue 6) */ `
+  -- TOTP secret (RFC 6238), AES-256-GCM under the master key, AAD "user:<id>:otp"; NULL: not enrolled.
+  ALTER TABLE users ADD COLUMN otp_sealed BLOB;
+  -- An enrolment under way (AAD "user:<id>:otp-pending"), confirmed by a first code.
+  ALTER TABLE users ADD COLUMN otp_pending BLOB;
+  -- The last TOTP time step accepted: a code is never accepted twice.
+  ALTER TABLE users ADD COLUMN otp_last_step INTEGER;
+  ALTER TABLE users ADD COLUMN otp_enrolled_at INTEGER;
+
+  -- Second factors per client kind; a kind without a row requires neither.
+  CREATE TABLE kind_factors (
+    kind               TEXT PRIMARY KEY CHECK (kind IN ('wlan', 'vpn', 'gateway', 'switch')),
+    -- PAP (and TTLS-PAP) needs a one-time code after the password.
+    otp                TEXT NOT NULL DEFAULT 'off' CHECK (otp IN ('off', 'required')),
+    -- PEAP/TTLS need a client certificate in the outer TLS handshake.
+    tunnel_client_cert TEXT NOT NULL DEFAULT 'off' CHECK (tunnel_client_cert IN ('off', 'required'))
+  ) WITHOUT ROWID;
+
+  -- Members of these groups need a one-time code whatever the client kind.
+  CREATE TABLE group_otp (
+    group_name TEXT PRIMARY KEY COLLATE NOCASE
+  ) WITHOUT ROWID;
   `,
-  /* 14: CoA / Disconnect-Request: NAS CoA settings and outcomes (issue 6) — RESERVED for the CoA work */ `
-  SELECT 1;
+  /* 14: CoA / Disconnect-Request: NAS CoA settings and outcomes (issue 6) */ `
+  -- RFC 5176 Dynamic Authorization towards this client: 1 = send Disconnect-Requests when its users'
+  -- sessions must end. Port default 3799 (RFC 5176 §2.3); a secret of its own, AES-256-GCM under the master
+  -- key, AAD "nas-coa:<name>" (NULL: the RADIUS shared secret); address NULL: the NAS-IP-Address seen in
+  -- accounting, else the client's address when it is a single host.
+  ALTER TABLE nas_clients ADD COLUMN coa_enabled INTEGER NOT NULL DEFAULT 0 CHECK (coa_enabled IN (0, 1));
+  ALTER TABLE nas_clients ADD COLUMN coa_port INTEGER NOT NULL DEFAULT 3799 CHECK (coa_port BETWEEN 1 AND 65535);
+  ALTER TABLE nas_clients ADD COLUMN coa_secret_sealed BLOB;
+  ALTER TABLE nas_clients ADD COLUMN coa_address TEXT;
+
+  -- One row per Disconnect-Request exchange (all its retransmissions), with how it ended.
+  CREATE TABLE coa_requests (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    nas           TEXT NOT NULL,
+    -- Where it was sent (address and port), and the accounting session it names.
+    target        TEXT NOT NULL,
+    session_id    TEXT NOT NULL,
+    username      TEXT COLLATE NOCASE,
+    -- The revoked certificate's serial (hex), when a revocation caused it.
+    serial        TEXT,
+    -- What caused it: 'cert.revoke', 'cert.hold', 'user.disable' or 'user.lock'.
+    reason        TEXT NOT NULL,
+    attempts      INTEGER NOT NULL,
+    outcome       TEXT NOT NULL CHECK (outcome IN ('ack', 'nak', 'timeout', 'error')),
+    -- RFC 5176 §3.5 Error-Cause of a NAK (or an ACK that carried one).
+    error_cause   INTEGER,
+    -- Why an 'error' (no CoA configured, no address, a reply that failed its checks...).
+    detail        TEXT,
+    requested_at  INTEGER NOT NULL,
+    completed_at  INTEGER NOT NULL
+  );
+  CREATE INDEX coa_requests_user ON coa_requests(username, requested_at);
   `,
-  /* 15: console list indexes (issue 5) — RESERVED for the console performance work */ `
-  SELECT 1;
+  /* 15: console list indexes (issue 5) */ `
+  -- Each index serves one console list: its equality filter, then its order, so a page (and a
+  -- deep page, by keyset cursor) is read in order and stops after LIMIT rows: no sort, no OFFSET.
+  -- Certificates newest first; a batch is issued in one millisecond, so the serial breaks ties.
+  CREATE INDEX certificates_issued ON certificates(issued_at, serial);
+  -- Partial, and on terms only the lists write ('status >= 'valid'' is 'valid' under the CHECK),
+  -- so that no other query (expiry's 'status = 'valid'' scan) is drawn to them: SQLite would walk
+  -- such an index and read every row it names, ten times slower than scanning the table.
+  CREATE INDEX certificates_valid_issued ON certificates(issued_at, serial, not_after, status) WHERE status >= 'valid';
+  CREATE INDEX certificates_other_issued ON certificates(status, issued_at, serial) WHERE status < 'valid';
+  -- Replaces certificates_username (its leading column). By common name, certificates_cn stays:
+  -- a name has few certificates, and the expiry query's renewal check walks it.
+  CREATE INDEX certificates_user_issued ON certificates(username, issued_at, serial);
+  DROP INDEX certificates_username;
+  -- The decision log by client, newest first; with 'at', a time range is checked in the index
+  -- without reading the row. None by result: with two values, walking ids newest first finds a
+  -- page at once, and such an index would draw the planner from auth_log_at and auth_log_user.
+  CREATE INDEX auth_log_nas ON auth_log(nas, id, at);
+  -- The audit log by time alone (see ConsoleQueries.timeWindowByIndex).
+  CREATE INDEX audit_at ON audit(at);
   `,
-  /* 16: console API additions (issue 5) — RESERVED for the console API work */ `
-  SELECT 1;
+  /* 16: console API additions (issue 5) */ `
+  -- An API token may act with a narrower role than its operator's; NULL: the operator's own.
+  ALTER TABLE operator_tokens ADD COLUMN role TEXT CHECK (role IS NULL OR role IN ('admin', 'network', 'helpdesk', 'auditor'));
   `,
   /* 17: directory sync (issue 4) — RESERVED for the LDAP work */ `
-  SELECT 1;
+  -- Incremental sync reads only the group entries changed since this mark (highest modifyTimestamp /
+  -- uSNChanged among group entries); NULL: not known yet, so the next run that reads groups is full.
+  ALTER TABLE ldap_sources ADD COLUMN group_watermark TEXT;
+  -- The DN as group members are compared (lower case, no spaces around separators), so the members
+  -- of a changed group are found by an index instead of by reading every link.
+  ALTER TABLE ldap_user_links ADD COLUMN dn_key TEXT;
+  UPDATE ldap_user_links SET dn_key = lower(replace(replace(replace(replace(dn, ', ', ','), ' ,', ','), '= ', '='), ' =', '='));
+  CREATE INDEX ldap_user_links_dn_key ON ldap_user_links(source_id, dn_key);
+  `,
+  /* 18: EAP-TLS device certificates bound to the station's MAC (issue 6) */ `
+  -- 1: the device's certificates are accepted only when Calling-Station-Id is the device's MAC.
+  ALTER TABLE devices ADD COLUMN bind_mac INTEGER NOT NULL DEFAULT 0 CHECK (bind_mac IN (0, 1));
   `,
 ];

@@ -4,7 +4,9 @@ import type { Statement } from 'better-sqlite3';
 import type { Actor } from '../core/actor.js';
 import { AppError } from '../core/errors.js';
 import { NAS_KINDS, type NasKind } from '../core/nas.js';
-import { AUTH_METHODS, type AuthMethod, type GroupPolicy, type KindMethods, type PolicyStorage } from '../core/policy.js';
+import {
+  AUTH_METHODS, type AuthMethod, type FactorSetting, type GroupPolicy, type KindFactors, type KindMethods, type PolicyStorage,
+} from '../core/policy.js';
 import { ChangeLog } from './changes.js';
 import type { Db } from './db.js';
 
@@ -34,6 +36,16 @@ function parseStoredMethods(text: string): AuthMethod[] {
   return AUTH_METHODS.filter((m) => parsed.includes(m));
 }
 
+interface KindFactorsRow { kind: string; otp: string; tunnel_client_cert: string }
+
+/** A damaged value reads as 'required': a bad row must not drop a second factor. */
+const factor = (v: string): FactorSetting => (v === 'off' ? 'off' : 'required');
+
+function toFactors(r: KindFactorsRow): KindFactors {
+  if (!(NAS_KINDS as readonly string[]).includes(r.kind)) throw new AppError('INTERNAL', `unknown client kind "${r.kind}" in kind_factors`);
+  return { kind: r.kind as NasKind, otp: factor(r.otp), tunnelClientCert: factor(r.tunnel_client_cert) };
+}
+
 export class SqlitePolicyStore implements PolicyStorage {
   private readonly changes: ChangeLog;
   private readonly upsert: Statement;
@@ -44,6 +56,14 @@ export class SqlitePolicyStore implements PolicyStorage {
   private readonly removeKind: Statement;
   private readonly byKind: Statement;
   private readonly allKinds: Statement;
+  private readonly factorsOf: Statement;
+  private readonly upsertFactors: Statement;
+  private readonly removeFactors: Statement;
+  private readonly allFactors: Statement;
+  private readonly otpGroup: Statement;
+  private readonly addOtpGroup: Statement;
+  private readonly removeOtpGroup: Statement;
+  private readonly allOtpGroups: Statement;
 
   constructor(private readonly db: Db) {
     this.changes = new ChangeLog(db);
@@ -57,6 +77,15 @@ export class SqlitePolicyStore implements PolicyStorage {
     this.removeKind = db.prepare('DELETE FROM kind_methods WHERE kind = ?');
     this.byKind = db.prepare('SELECT methods FROM kind_methods WHERE kind = ?');
     this.allKinds = db.prepare('SELECT kind, methods FROM kind_methods ORDER BY kind');
+    this.factorsOf = db.prepare('SELECT * FROM kind_factors WHERE kind = ?');
+    this.upsertFactors = db.prepare(`INSERT INTO kind_factors (kind, otp, tunnel_client_cert) VALUES (?, ?, ?)
+      ON CONFLICT (kind) DO UPDATE SET otp = excluded.otp, tunnel_client_cert = excluded.tunnel_client_cert`);
+    this.removeFactors = db.prepare('DELETE FROM kind_factors WHERE kind = ?');
+    this.allFactors = db.prepare('SELECT * FROM kind_factors ORDER BY kind');
+    this.otpGroup = db.prepare('SELECT group_name FROM group_otp WHERE group_name = ?');
+    this.addOtpGroup = db.prepare('INSERT INTO group_otp (group_name) VALUES (?)');
+    this.removeOtpGroup = db.prepare('DELETE FROM group_otp WHERE group_name = ?');
+    this.allOtpGroups = db.prepare('SELECT group_name FROM group_otp ORDER BY group_name');
   }
 
   putGroupPolicy(p: GroupPolicy, by: Actor): void {
@@ -108,5 +137,42 @@ export class SqlitePolicyStore implements PolicyStorage {
       if (!(NAS_KINDS as readonly string[]).includes(r.kind)) throw new AppError('INTERNAL', `unknown client kind "${r.kind}" in kind_methods`);
       return { kind: r.kind as NasKind, methods: parseStoredMethods(r.methods) };
     });
+  }
+
+  putKindFactors(kind: NasKind, change: Partial<Omit<KindFactors, 'kind'>>, by: Actor): KindFactors {
+    return this.db.transaction(() => {
+      const row = this.factorsOf.get(kind) as KindFactorsRow | undefined;
+      const before: KindFactors = row ? toFactors(row) : { kind, otp: 'off', tunnelClientCert: 'off' };
+      const after: KindFactors = { ...before, ...change, kind };
+      if (after.otp === 'off' && after.tunnelClientCert === 'off') this.removeFactors.run(kind);
+      else this.upsertFactors.run(kind, after.otp, after.tunnelClientCert);
+      this.changes.record('policy', `kind:${kind}`);
+      this.changes.audit(by.actor, by.source, 'policy.factors', kind, {
+        before: { otp: before.otp, tunnelClientCert: before.tunnelClientCert },
+        after: { otp: after.otp, tunnelClientCert: after.tunnelClientCert },
+      });
+      return after;
+    }).immediate();
+  }
+
+  listKindFactors(): KindFactors[] {
+    return (this.allFactors.all() as KindFactorsRow[]).map(toFactors);
+  }
+
+  setGroupOtp(group: string, required: boolean, by: Actor): boolean {
+    return this.db.transaction(() => {
+      const row = this.otpGroup.get(group) as { group_name: string } | undefined;
+      if (Boolean(row) === required) return false;
+      if (required) this.addOtpGroup.run(group);
+      else this.removeOtpGroup.run(row!.group_name);
+      const name = row?.group_name ?? group;
+      this.changes.record('policy', `group-otp:${name}`);
+      this.changes.audit(by.actor, by.source, 'policy.group-otp', name, { before: !required, after: required });
+      return true;
+    }).immediate();
+  }
+
+  listOtpGroups(): string[] {
+    return (this.allOtpGroups.all() as { group_name: string }[]).map((r) => r.group_name);
   }
 }

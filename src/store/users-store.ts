@@ -3,6 +3,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Actor } from '../core/actor.js';
 import { AppError } from '../core/errors.js';
+import type { UserOtpState } from '../core/user-otp.js';
 import type { ExternalUserRow, NewUserRow, ProfileChange, SealedPasswords, UserRecord, UserStorage } from '../core/users.js';
 import { ChangeLog } from './changes.js';
 import type { Db } from './db.js';
@@ -12,6 +13,7 @@ interface UserRow {
   chap_password_sealed: Buffer | null; enabled: number; source: string; created_at: number; updated_at: number; groups: string | null;
   display_name: string | null; email: string | null; account_expires_at: number | null; password_changed_at: number | null;
   locked_until: number | null;
+  otp_sealed: Buffer | null; otp_pending: Buffer | null; otp_last_step: number | null; otp_enrolled_at: number | null;
 }
 
 /** Earlier password hashes kept for the reuse rule; more than any policy may ask for. */
@@ -29,6 +31,7 @@ const toUser = (r: UserRow): UserRecord => ({
   createdAt: r.created_at, updatedAt: r.updated_at,
   displayName: r.display_name, email: r.email, accountExpiresAt: r.account_expires_at, passwordChangedAt: r.password_changed_at,
   lockedUntil: r.locked_until,
+  otpSealed: r.otp_sealed, otpPending: r.otp_pending, otpLastStep: r.otp_last_step, otpEnrolledAt: r.otp_enrolled_at,
 });
 
 export class SqliteUserStore implements UserStorage {
@@ -39,6 +42,7 @@ export class SqliteUserStore implements UserStorage {
   private readonly byName: Statement;
   private readonly byId: Statement;
   private readonly all: Statement;
+  private readonly takeStep: Statement;
 
   constructor(private readonly db: Db) {
     this.changes = new ChangeLog(db);
@@ -49,6 +53,8 @@ export class SqliteUserStore implements UserStorage {
     this.byName = db.prepare(`${SELECT_USERS} WHERE u.username = ?`);
     this.byId = db.prepare(`${SELECT_USERS} WHERE u.id = ?`);
     this.all = db.prepare(`${SELECT_USERS} ORDER BY u.username`);
+    this.takeStep = db.prepare(`UPDATE users SET otp_last_step = ? WHERE id = ? AND otp_sealed IS NOT NULL
+      AND (otp_last_step IS NULL OR otp_last_step < ?)`);
   }
 
   private tx<T>(fn: () => T): T {
@@ -165,9 +171,31 @@ export class SqliteUserStore implements UserStorage {
     });
   }
 
+  setOtp(id: number, state: UserOtpState, at: number, by: Actor, action: string): void {
+    this.tx(() => {
+      const username = this.usernameOf(id);
+      this.db.prepare('UPDATE users SET otp_sealed = ?, otp_pending = ?, otp_last_step = ?, otp_enrolled_at = ?, updated_at = ? WHERE id = ?')
+        .run(state.otpSealed, state.otpPending, state.otpLastStep, state.otpEnrolledAt, at, id);
+      this.changes.record('user', String(id));
+      // The audit row says what happened, never the secret.
+      this.changes.audit(by.actor, by.source, action, username);
+    });
+  }
+
+  takeOtpStep(id: number, step: number): boolean {
+    // One conditional write: of two requests with the same code, one changes the row.
+    return this.takeStep.run(step, id, step).changes === 1;
+  }
+
   findUser(username: string): UserRecord | undefined {
     const row = this.byName.get(username) as UserRow | undefined;
     return row && toUser(row);
+  }
+
+  findUsers(ids: readonly number[], usernames: readonly string[]): UserRecord[] {
+    // JSON arrays: one bound value whatever the count; username's NOCASE collation applies to IN.
+    return (this.db.prepare(`${SELECT_USERS} WHERE u.id IN (SELECT value FROM json_each(?)) OR u.username IN (SELECT value FROM json_each(?))`)
+      .all(JSON.stringify(ids), JSON.stringify(usernames)) as UserRow[]).map(toUser);
   }
 
   listUsers(): UserRecord[] {

@@ -11,6 +11,8 @@ const COMMANDS: Record<string, string[]> = {
   'policy show': ['--data', '--json'],
   'policy remove': ['--data', '--group'],
   'policy methods': ['--data', '--kind', '--allow'],
+  'policy factors': ['--data', '--kind', '--otp', '--tunnel-client-cert'],
+  'policy group-otp': ['--data', '--group', '--otp'],
 };
 
 let data: Awaited<ReturnType<typeof initDataDir>>;
@@ -18,6 +20,8 @@ let data: Awaited<ReturnType<typeof initDataDir>>;
 interface Shown {
   groups: { group: string; vlan: string | null; sessionTimeout: number | null; filterId: string | null; class: string | null; priority: number }[];
   methods: { kind: string; methods: string[]; default: boolean }[];
+  factors: { kind: string; otp: string; tunnelClientCert: string }[];
+  otpGroups: string[];
 }
 const showJson = (): Shown => JSON.parse(authboxOk(['policy', 'show', '--data', data.dir, '--json'])) as Shown;
 
@@ -49,6 +53,8 @@ describe('policy set, show, remove', () => {
     expect(showJson()).toEqual({
       groups: [],
       methods: ['wlan', 'vpn', 'gateway', 'switch'].map((kind) => ({ kind, methods: ['pap', 'chap', 'mschapv2', 'eap-tls', 'peap', 'ttls', 'mab'], default: true })),
+      factors: ['wlan', 'vpn', 'gateway', 'switch'].map((kind) => ({ kind, otp: 'off', tunnelClientCert: 'off' })),
+      otpGroups: [],
     });
   });
 
@@ -144,5 +150,35 @@ describe('change feed and audit', () => {
     expect(changes.map((c) => c.ref)).toEqual([
       'group:staff', 'group:guests', 'group:admins', 'group:staff', 'group:admins', 'kind:wlan', 'kind:vpn', 'kind:vpn',
     ]);
+  });
+});
+
+describe('second factors (issue 6)', () => {
+  it('requires a one-time code or a tunnel client certificate per kind, and a code per group, audited', () => {
+    const factors = (...a: string[]) => authbox(['policy', 'factors', '--data', data.dir, ...a]);
+    expect(authboxOk(['policy', 'factors', '--data', data.dir, '--kind', 'gateway', '--otp', 'required']))
+      .toBe('gateway clients: one-time code required, tunnel client certificate off\n');
+    authboxOk(['policy', 'factors', '--data', data.dir, '--kind', 'wlan', '--tunnel-client-cert', 'required']);
+    authboxOk(['policy', 'group-otp', '--data', data.dir, '--group', 'remote', '--otp', 'required']);
+    const shown = showJson();
+    expect(shown.factors).toEqual([
+      { kind: 'wlan', otp: 'off', tunnelClientCert: 'required' }, { kind: 'vpn', otp: 'off', tunnelClientCert: 'off' },
+      { kind: 'gateway', otp: 'required', tunnelClientCert: 'off' }, { kind: 'switch', otp: 'off', tunnelClientCert: 'off' },
+    ]);
+    expect(shown.otpGroups).toEqual(['remote']);
+    const text = authboxOk(['policy', 'show', '--data', data.dir]);
+    expect(text).toMatch(/^gateway\s+required\s+off$/m);
+    expect(text).toMatch(/^wlan\s+off\s+required$/m);
+    expect(text).toMatch(/^groups requiring OTP: remote$/m);
+    authboxOk(['policy', 'group-otp', '--data', data.dir, '--group', 'remote', '--otp', 'off']);
+    expect(showJson().otpGroups).toEqual([]);
+    expectRefusal(factors('--kind', 'gateway'), 2, /give --otp or --tunnel-client-cert/);
+    expectRefusal(factors('--kind', 'gateway', '--otp', 'maybe'), 2, /--otp must be one of off, required/);
+    const audit = withDb((db) => db.prepare("SELECT action, target, detail FROM audit WHERE action IN ('policy.factors', 'policy.group-otp') ORDER BY id").all()) as
+      { action: string; target: string; detail: string }[];
+    expect(audit.map((a) => `${a.action} ${a.target}`)).toEqual([
+      'policy.factors gateway', 'policy.factors wlan', 'policy.group-otp remote', 'policy.group-otp remote',
+    ]);
+    expect(JSON.parse(audit[0]!.detail)).toEqual({ before: { otp: 'off', tunnelClientCert: 'off' }, after: { otp: 'required', tunnelClientCert: 'off' } });
   });
 });

@@ -71,6 +71,14 @@ describe('LockoutTracker', () => {
     expect(locks).toEqual([]);
   });
 
+  it('counts a wrong or reused one-time code like a wrong password (codes cannot be guessed one challenge at a time)', () => {
+    const { t, locks } = make();
+    t.observe(wrong('hana'));
+    t.observe({ outcome: 'reject', username: 'hana', reason: 'wrong or reused one-time code' });
+    t.observe({ outcome: 'reject', username: 'hana', reason: 'wrong or reused one-time code' });
+    expect(locks.map((l) => l[0])).toEqual(['hana']);
+  });
+
   it('does nothing with attempts 0, and keeps at most maxTracked counters', () => {
     const off = make(0);
     for (let i = 0; i < 10; i++) off.t.observe(wrong('a'));

@@ -164,7 +164,8 @@ describe('migration 2', () => {
       expect(db.prepare("SELECT value FROM settings WHERE key = 'kept'").get()).toEqual({ value: 'yes' });
       const columns = (db.prepare('PRAGMA table_info(users)').all() as { name: string }[]).map((c) => c.name);
       expect(columns).toEqual(['id', 'username', 'password_hash', 'nt_hash_sealed', 'enabled', 'source', 'created_at', 'updated_at', 'chap_password_sealed',
-        'display_name', 'email', 'account_expires_at', 'password_changed_at', 'locked_until']);
+        'display_name', 'email', 'account_expires_at', 'password_changed_at', 'locked_until',
+        'otp_sealed', 'otp_pending', 'otp_last_step', 'otp_enrolled_at']);
     } finally {
       db.close();
     }

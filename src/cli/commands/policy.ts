@@ -1,10 +1,11 @@
-// `authbox policy set|show|remove|methods`: what an accepted user gets per group (VLAN,
-// Session-Timeout, Filter-Id, Class) and which methods each kind of RADIUS client allows.
+// `authbox policy set|show|remove|methods|factors|group-otp`: what an accepted user gets per
+// group (VLAN, Session-Timeout, Filter-Id, Class), which methods each kind of RADIUS client
+// allows, and which second factors a kind (or a group) requires.
 // A user in several groups with policies gets the policy of the group with the lowest
 // priority number (ties: group name order); policies are not merged.
 import { NAS_KINDS } from '../../core/nas.js';
 import {
-  AUTH_METHODS, PRIORITY_DEFAULT, SESSION_TIMEOUT_MAX, SESSION_TIMEOUT_MIN, VLAN_ID_MAX, VLAN_ID_MIN, parseMethods,
+  AUTH_METHODS, FACTOR_SETTINGS, PRIORITY_DEFAULT, SESSION_TIMEOUT_MAX, SESSION_TIMEOUT_MIN, VLAN_ID_MAX, VLAN_ID_MIN, parseMethods,
   type AuthMethod, type GroupPolicy,
 } from '../../core/policy.js';
 import { nudgeDaemon } from '../../daemon-process.js';
@@ -110,13 +111,16 @@ export const policyShowCommand: CommandSpec = {
   options: { data: DATA_OPTION, json: { type: 'boolean', help: 'one JSON object' } },
   run(values, io) {
     withPki(values, (pki) => {
-      const { groups, methods: rows } = pki.policy.load();
+      const { groups, methods: rows, otpGroups = [] } = pki.policy.load();
       const methods = pki.policy.methodsByKind();
+      const factors = pki.policy.factorsByKind();
       if (values.json === true) {
         const customized = new Set(rows.map((r) => r.kind));
         io.out(JSON.stringify({
           groups,
           methods: NAS_KINDS.map((k) => ({ kind: k, methods: methods[k], default: !customized.has(k) })),
+          factors: NAS_KINDS.map((k) => factors[k]),
+          otpGroups,
         }, null, 2) + '\n');
         return;
       }
@@ -132,6 +136,54 @@ export const policyShowCommand: CommandSpec = {
       }
       io.out('\nMETHODS\n');
       for (const k of NAS_KINDS) io.out(`${k.padEnd(9)}${methods[k].join(', ')}\n`);
+      io.out('\nSECOND FACTORS\n');
+      io.out(`${'KIND'.padEnd(9)}${'OTP'.padEnd(10)}TUNNEL-CLIENT-CERT\n`);
+      for (const k of NAS_KINDS) io.out(`${k.padEnd(9)}${factors[k].otp.padEnd(10)}${factors[k].tunnelClientCert}\n`);
+      io.out(`groups requiring OTP: ${otpGroups.length ? otpGroups.join(', ') : '-'}\n`);
+    });
+  },
+};
+
+export const policyFactorsCommand: CommandSpec = {
+  name: 'policy factors',
+  summary: 'require a second factor for a kind of RADIUS client: a one-time code (PAP) or a client certificate (PEAP/TTLS)',
+  options: {
+    data: DATA_OPTION,
+    kind: { type: 'string', required: true, arg: NAS_KINDS.join('|'), help: 'the kind of client' },
+    otp: { type: 'string', arg: FACTOR_SETTINGS.join('|'), help: 'PAP and TTLS-PAP need a one-time code after the password' },
+    'tunnel-client-cert': {
+      type: 'string', arg: FACTOR_SETTINGS.join('|'),
+      help: "PEAP and TTLS need a client certificate in the outer TLS handshake, of the inner identity's user",
+    },
+  },
+  run(values, io) {
+    const kind = oneOf(values, 'kind', NAS_KINDS)!;
+    const otp = oneOf(values, 'otp', FACTOR_SETTINGS);
+    const tunnelClientCert = oneOf(values, 'tunnel-client-cert', FACTOR_SETTINGS);
+    if (otp === undefined && tunnelClientCert === undefined) throw new UsageError('give --otp or --tunnel-client-cert (or both)');
+    withPki(values, (pki) => {
+      const f = pki.policy.setFactors(kind, { ...(otp ? { otp } : {}), ...(tunnelClientCert ? { tunnelClientCert } : {}) }, cliActor());
+      nudgeDaemon(pki.config.dataDir);
+      io.out(`${kind} clients: one-time code ${f.otp}, tunnel client certificate ${f.tunnelClientCert}\n`);
+    });
+  },
+};
+
+export const policyGroupOtpCommand: CommandSpec = {
+  name: 'policy group-otp',
+  summary: 'require a one-time code (PAP, TTLS-PAP) from the members of a group on every kind of client',
+  options: {
+    data: DATA_OPTION,
+    group: { type: 'string', required: true, arg: 'G', help: 'the group' },
+    otp: { type: 'string', required: true, arg: FACTOR_SETTINGS.join('|'), help: 'required, or off to stop requiring it' },
+  },
+  run(values, io) {
+    const group = str(values, 'group')!;
+    const otp = oneOf(values, 'otp', FACTOR_SETTINGS)!;
+    withPki(values, (pki) => {
+      pki.policy.setGroupOtp(group, otp === 'required', cliActor());
+      nudgeDaemon(pki.config.dataDir);
+      io.out(`members of group "${group}": one-time code ${otp === 'required' ? 'required' : 'not required by the group'}\n`);
     });
   },
 };

@@ -3,6 +3,7 @@
 // reversible form as well, for CHAP (RFC 1994), which cannot work from a hash: opt-in.
 import { readFileSync } from 'node:fs';
 import { AppError } from '../../core/errors.js';
+import { otpStatusOf } from '../../core/user-otp.js';
 import type { ProfileChange, UserRecord } from '../../core/users.js';
 import { nudgeDaemon } from '../../daemon-process.js';
 import { list, str, UsageError, type CommandSpec, type OptionSpec, type Values } from '../args.js';
@@ -136,6 +137,8 @@ function describeUser(u: UserRecord, now = Date.now()): object {
     hasPassword: u.passwordHash !== null, hasNtHash: u.ntHashSealed !== null, chap: u.chapPasswordSealed !== null,
     expires: iso(u.accountExpiresAt), passwordChanged: iso(u.passwordChangedAt),
     lockedUntil: u.lockedUntil !== null && u.lockedUntil > now ? iso(u.lockedUntil) : null,
+    // The state of the one-time code, never its secret.
+    otp: otpStatusOf(u).state, otpEnrolledAt: iso(otpStatusOf(u).enrolledAt),
     createdAt: new Date(u.createdAt).toISOString(), updatedAt: new Date(u.updatedAt).toISOString(),
   };
 }
@@ -158,6 +161,7 @@ export const userShowCommand: CommandSpec = {
         ['state', refusal ?? 'may authenticate'], ['source', u.source], ['groups', u.groups.join(', ') || '-'],
         ['expires', d.expires ?? 'never'], ['locked until', d.lockedUntil ?? '-'], ['password set', d.passwordChanged ?? '-'],
         ['CHAP', d.chap ? 'yes' : 'no'],
+        ['one-time code', d.otp === 'enrolled' ? `enrolled ${String(d.otpEnrolledAt)}` : d.otp === 'pending' ? 'enrolment not confirmed' : 'none'],
       ];
       for (const [k, v] of rows) io.out(`${k.padEnd(14)}${String(v)}\n`);
     });

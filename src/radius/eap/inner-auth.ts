@@ -1,8 +1,14 @@
 // The password checks of the methods run inside PEAP and EAP-TTLS, against local users
 // through the same users engine (and PAP cache) as RADIUS PAP and MS-CHAPv2, with the same
 // reasons: unknown user, account disabled, wrong password.
+//
+// TTLS-PAP and one-time codes (issue 6): there is no challenge inside the tunnel, so a user
+// with a code enrolled may join it to the password (the last six digits), read first as in
+// RADIUS PAP (pap-otp.ts). A decision says whether a code was checked (`otp`); whether one
+// was required is the policy's, asked by the RADIUS engine once the method accepts.
 import { refusalVia, type AccountRefusal } from '../../core/users.js';
 import { verifyMschapv2 } from '../mschap/mschapv2.js';
+import { OTP_REASONS, splitJoined } from '../pap-otp.js';
 
 export interface InnerUser {
   username: string;
@@ -17,10 +23,20 @@ export interface InnerUsers<U extends InnerUser = InnerUser> {
   ntHashOf(user: U): Buffer | undefined;
 }
 
-export type InnerRefusal = 'unknown user' | AccountRefusal | 'wrong password' | 'no NT hash kept for this user';
+export type InnerRefusal = 'unknown user' | AccountRefusal | 'wrong password' | 'no NT hash kept for this user'
+  | typeof OTP_REASONS.wrongCode;
+
+/** UserService's one-time code methods, when the users engine has them. */
+interface OtpCapable {
+  otpEnrolled(user: object): boolean;
+  useOtpCode(user: object, code: string): boolean;
+}
+
+const canOtp = (users: object): users is OtpCapable =>
+  typeof (users as Partial<OtpCapable>).useOtpCode === 'function' && typeof (users as Partial<OtpCapable>).otpEnrolled === 'function';
 
 export type InnerDecision =
-  | { ok: true; username: string; authenticatorResponse?: string }
+  | { ok: true; username: string; authenticatorResponse?: string; otp?: true }
   | { ok: false; reason: InnerRefusal; username: string };
 
 export interface InnerAuthenticator {
@@ -39,6 +55,13 @@ export function innerAuthenticator<U extends InnerUser>(users: InnerUsers<U>, du
           // Unknown users cost the same scrypt time as known ones.
           if (dummyPasswordHash) await users.verifyPassword({ passwordHash: dummyPasswordHash }, password);
           return { ok: false, reason: 'unknown user', username };
+        }
+        const joined = canOtp(users) && users.otpEnrolled(user) ? splitJoined(password) : undefined;
+        if (joined && await users.verifyPassword(user, joined.password)) {
+          const refused = refusalVia(users, user, 'password');
+          if (refused) return { ok: false, reason: refused, username: user.username };
+          if (!(users as unknown as OtpCapable).useOtpCode(user, joined.code)) return { ok: false, reason: OTP_REASONS.wrongCode, username: user.username };
+          return { ok: true, username: user.username, otp: true };
         }
         const ok = await users.verifyPassword(user, password);
         const refused = refusalVia(users, user, 'password');

@@ -44,7 +44,8 @@ export class TtlsTunnel implements TunnelMethod {
       while (end > 0 && password.data[end - 1] === 0) end--;
       const d = await this.inner.pap(name, Buffer.from(password.data.subarray(0, end)));
       password.data.fill(0);
-      return d.ok ? { kind: 'accept', username: d.username, inner: 'pap' } : { kind: 'reject', reason: d.reason, username: d.username };
+      // 'pap+otp': a one-time code was joined to the password (inner-auth.ts); the policy may require one.
+      return d.ok ? { kind: 'accept', username: d.username, inner: d.otp ? 'pap+otp' : 'pap' } : { kind: 'reject', reason: d.reason, username: d.username };
     }
     const response = findAvp(avps, MsAttr.Chap2Response, VENDOR_MICROSOFT);
     if (response) {

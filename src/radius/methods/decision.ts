@@ -11,4 +11,6 @@ export interface MethodDecision {
   groups?: readonly string[];
   /** Method attributes for the reply (MS-CHAP2-Success, MPPE keys, MS-CHAP-Error). */
   attributes?: RadiusAttribute[];
+  /** Non-secret context for the decision log (e.g. otp: challenge | joined). */
+  details?: Record<string, string>;
 }
