@@ -2,7 +2,7 @@
 import { currentAuditContext } from '../core/audit-context.js';
 import type { Db } from './db.js';
 
-export type ChangeKind = 'ca' | 'cert' | 'crl' | 'settings' | 'user' | 'nas' | 'policy' | 'acct' | 'authlog' | 'device' | 'operator';
+export type ChangeKind = 'ca' | 'cert' | 'crl' | 'settings' | 'user' | 'nas' | 'policy' | 'acct' | 'authlog' | 'device' | 'operator' | 'coa';
 
 export interface ChangeRow {
   seq: number;
@@ -28,9 +28,10 @@ export class ChangeLog {
 
   constructor(private readonly db: Db) {
     this.append = db.prepare('INSERT INTO changes (kind, ref, at) VALUES (?, ?, ?)');
-    // Pages of 2,000: a feed that reads a burst (a directory sync's 10,000 users) takes it a page
-    // per turn of the event loop, so RADIUS on the same thread answers in between.
-    this.since = db.prepare('SELECT seq, kind, ref FROM changes WHERE seq > ? ORDER BY seq LIMIT 2000');
+    // Pages of 500: a feed that reads a burst (a directory sync's 10,000 users) takes it a page
+    // (or what its time budget allows, see core/change-feed.ts) per turn of the event loop, so
+    // RADIUS on the same thread answers in between.
+    this.since = db.prepare('SELECT seq, kind, ref FROM changes WHERE seq > ? ORDER BY seq LIMIT 500');
     this.latest = db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM changes');
     this.auditInsert = db.prepare(
       'INSERT INTO audit (at, actor, source, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)',

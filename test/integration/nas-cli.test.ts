@@ -67,8 +67,8 @@ describe('nas add, list, remove', () => {
       { name: 'vpn', address: '2001:db8::/32', kind: 'vpn', requireMessageAuthenticator: true },
     ]);
     const table = authboxOk(['nas', 'list', '--data', data.dir]);
-    expect(table).toMatch(/^NAME\s+ADDRESS\s+KIND\s+TRANSPORT\s+MESSAGE-AUTHENTICATOR$/m);
-    expect(table).toMatch(/^old-switch\s+10\.0\.0\.0\/8\s+switch\s+udp\s+optional$/m);
+    expect(table).toMatch(/^NAME\s+ADDRESS\s+KIND\s+TRANSPORT\s+MESSAGE-AUTHENTICATOR\s+COA$/m);
+    expect(table).toMatch(/^old-switch\s+10\.0\.0\.0\/8\s+switch\s+udp\s+optional\s+off$/m);
   });
 
   it('keeps the secret sealed with the master key (AAD nas:<name>)', () => {
