@@ -2,6 +2,7 @@
 // engine in the main thread) and by every EAP worker thread (src/eap-worker.ts).
 import type { CertStatusIndex } from './ca/cert-status.js';
 import type { Logger } from './core/logger.js';
+import type { NasKind } from './core/nas.js';
 import { refusalVia, type UserRecord } from './core/users.js';
 import { serverTlsCredentials, type openPki } from './main.js';
 import { withDeviceCertificates, type ClientCertDeps } from './radius/eap/client-cert.js';
@@ -16,6 +17,8 @@ export interface EapWiringOptions {
   stateTag?: number;
   /** Ticket keys shared by every worker, so that a client resumes on any of them. */
   ticketKeys?: Buffer;
+  /** The policy's per-kind rule for a client certificate in PEAP/EAP-TTLS (PolicyEngine.tunnelClientCertRequired). */
+  requireTunnelClientCert?: (kind: NasKind) => boolean;
 }
 
 /**
@@ -52,6 +55,7 @@ export function eapEngine(
     log: log.child({ method: 'eap' }),
     certificates: withDeviceCertificates(eapCertificateSource(pki, status, users, Date.now), pki.devices),
     ...(options.stateTag !== undefined ? { sessions: { stateTag: options.stateTag } } : {}),
+    ...(options.requireTunnelClientCert ? { requireTunnelClientCert: options.requireTunnelClientCert } : {}),
   });
   // New conversations use the certificate in the store from now on; those in flight keep theirs.
   return Object.assign(engine, { reloadTls: () => { current = contexts() ?? current; } });

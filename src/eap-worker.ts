@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { CertStatusIndex } from './ca/cert-status.js';
 import type { AuthboxConfig } from './config/config.js';
+import { PolicyEngine } from './core/policy.js';
 import { pinoLogger } from './core/pino-logger.js';
 import { eapEngine } from './eap-wiring.js';
 import { SERVER_TLS_SETTING, ldapContext, openPki } from './main.js';
@@ -38,7 +39,11 @@ try {
   const papCache = new PapCache({ verify: (user, password) => verify(user as { id?: number; passwordHash: string | null }, password) });
   const userCache = new UserLookupCache((username) => pki.users.find(username));
   const users = withPapCache(withUserLookupCache(pki.users, userCache), papCache);
-  const engine = eapEngine(pki, status, log, users, data.dummyPasswordHash, { stateTag: index, ticketKeys: asBuffer(data.ticketKeys) });
+  // The per-kind policy (a client certificate in PEAP/TTLS), reloaded whole on any 'policy' event like the daemon's.
+  const policy = new PolicyEngine(pki.policy.load());
+  const engine = eapEngine(pki, status, log, users, data.dummyPasswordHash, {
+    stateTag: index, ticketKeys: asBuffer(data.ticketKeys), requireTunnelClientCert: (kind) => policy.tunnelClientCertRequired(kind),
+  });
   if (!engine) throw new Error('no server TLS certificate: EAP is not available');
 
   /** One poll's changes of a kind: per-row work per ref, whole-table reloads once. */
@@ -51,6 +56,7 @@ try {
       if (refs.includes(SERVER_TLS_SETTING)) engine.reloadTls();
     }
     else if (kind === 'ca') pki.authority.reload();
+    else if (kind === 'policy') policy.replace(pki.policy.load());
   };
 
   port.on('message', (m: ToWorker) => {
@@ -66,7 +72,7 @@ try {
     }
     const allowed: EapMethodFilter | undefined = m.allowed && ((method) => m.allowed!.includes(method));
     const packet = { code: 1 as const, identifier: 0, authenticator: asBuffer(m.authenticator), attributes: reviveAttributes(m.attributes) };
-    engine.handle(packet, asBuffer(m.eapMessage), asBuffer(m.secret), allowed).then(
+    engine.handle(packet, asBuffer(m.eapMessage), asBuffer(m.secret), allowed, m.kind ? { kind: m.kind } : {}).then(
       (result) => post({ type: 'result', id: m.id, result: { ...result, attributes: compactAttributes(result.attributes) }, sessions: engine.activeSessions }),
       (e: unknown) => post({ type: 'error', id: m.id, error: (e as Error)?.message ?? String(e), sessions: engine.activeSessions }),
     );

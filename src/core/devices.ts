@@ -46,6 +46,8 @@ export interface DeviceRecord {
   description: string | null;
   groups: string[];
   enabled: boolean;
+  /** Its certificates are accepted only from the station with its MAC (Calling-Station-Id). */
+  bindMac: boolean;
   createdAt: number;
   updatedAt: number;
 }
@@ -56,6 +58,7 @@ export interface NewDeviceRow {
   owner: string | null;
   description: string | null;
   groups: string[];
+  bindMac: boolean;
   at: number;
 }
 
@@ -72,6 +75,8 @@ export interface DeviceStorage {
   /** Returns false when there was no such device. Its certificate bindings stay, so they keep being refused. */
   deleteDevice(mac: string, by: Actor): boolean;
   setDeviceEnabled(mac: string, enabled: boolean, at: number, by: Actor): void;
+  /** One transaction with a 'device' change row and an audit row. */
+  setDeviceBindMac(mac: string, bindMac: boolean, at: number, by: Actor): void;
   findDevice(mac: string): DeviceRecord | undefined;
   listDevices(): DeviceRecord[];
   /** Binds a certificate (by serial) to a device, with a 'device' change row and an audit row. */
@@ -87,6 +92,8 @@ export interface DeviceInput {
   owner?: string;
   description?: string;
   groups?: readonly string[];
+  /** Accept its certificates only from the station with its MAC. */
+  bindMac?: boolean;
 }
 
 export function validateDeviceName(name: string): void {
@@ -142,7 +149,7 @@ export class DeviceService {
     }
     return this.deps.storage.insertDevice({
       mac, name: input.name ?? null, owner, description: input.description ?? null,
-      groups: dedupeGroups(input.groups ?? []), at: this.now(),
+      groups: dedupeGroups(input.groups ?? []), bindMac: input.bindMac ?? false, at: this.now(),
     }, by);
   }
 
@@ -157,6 +164,17 @@ export class DeviceService {
     const device = this.get(mac);
     if (device.enabled === enabled) return false;
     this.deps.storage.setDeviceEnabled(device.mac, enabled, this.now(), by);
+    return true;
+  }
+
+  /**
+   * Whether the device's certificates are accepted only when the request's Calling-Station-Id
+   * is its MAC (EAP-TLS, radius/eap/client-cert.ts). Returns false when nothing changed.
+   */
+  setBindMac(mac: string, bindMac: boolean, by: Actor): boolean {
+    const device = this.get(mac);
+    if (device.bindMac === bindMac) return false;
+    this.deps.storage.setDeviceBindMac(device.mac, bindMac, this.now(), by);
     return true;
   }
 

@@ -9,7 +9,7 @@ import type { Db } from './db.js';
 
 interface DeviceRow {
   id: number; mac: string; name: string | null; owner: string | null; description: string | null;
-  enabled: number; created_at: number; updated_at: number; groups: string | null;
+  enabled: number; bind_mac: number; created_at: number; updated_at: number; groups: string | null;
 }
 
 // Groups joined with a separator no group name can hold (control characters are refused).
@@ -19,7 +19,7 @@ const SELECT_DEVICES = `SELECT d.*, (SELECT group_concat(group_name, char(31)) F
 
 const toDevice = (r: DeviceRow): DeviceRecord => ({
   id: r.id, mac: r.mac, name: r.name, owner: r.owner, description: r.description,
-  groups: r.groups ? r.groups.split(GROUP_SEPARATOR) : [], enabled: r.enabled === 1,
+  groups: r.groups ? r.groups.split(GROUP_SEPARATOR) : [], enabled: r.enabled === 1, bindMac: r.bind_mac === 1,
   createdAt: r.created_at, updatedAt: r.updated_at,
 });
 
@@ -29,6 +29,7 @@ export class SqliteDeviceStore implements DeviceStorage {
   private readonly insertGroup: Statement;
   private readonly remove: Statement;
   private readonly enable: Statement;
+  private readonly bindMac: Statement;
   private readonly byMac: Statement;
   private readonly byName: Statement;
   private readonly all: Statement;
@@ -38,11 +39,12 @@ export class SqliteDeviceStore implements DeviceStorage {
 
   constructor(private readonly db: Db) {
     this.changes = new ChangeLog(db);
-    this.insert = db.prepare(`INSERT INTO devices (mac, name, owner, description, enabled, created_at, updated_at)
-      VALUES (?, ?, ?, ?, 1, ?, ?)`);
+    this.insert = db.prepare(`INSERT INTO devices (mac, name, owner, description, enabled, bind_mac, created_at, updated_at)
+      VALUES (?, ?, ?, ?, 1, ?, ?, ?)`);
     this.insertGroup = db.prepare('INSERT OR IGNORE INTO device_groups (device_id, group_name) VALUES (?, ?)');
     this.remove = db.prepare('DELETE FROM devices WHERE id = ?');
     this.enable = db.prepare('UPDATE devices SET enabled = ?, updated_at = ? WHERE id = ?');
+    this.bindMac = db.prepare('UPDATE devices SET bind_mac = ?, updated_at = ? WHERE id = ?');
     this.byMac = db.prepare(`${SELECT_DEVICES} WHERE d.mac = ?`);
     this.byName = db.prepare('SELECT mac FROM devices WHERE name = ?');
     this.all = db.prepare(`${SELECT_DEVICES} ORDER BY d.mac`);
@@ -60,11 +62,12 @@ export class SqliteDeviceStore implements DeviceStorage {
       if (this.byMac.get(row.mac)) throw new AppError('DEVICE_EXISTS', `a device with MAC ${row.mac} is already registered`);
       const named = row.name === null ? undefined : this.byName.get(row.name) as { mac: string } | undefined;
       if (named) throw new AppError('DEVICE_EXISTS', `the name "${row.name}" is already used by device ${named.mac}`);
-      const id = Number(this.insert.run(row.mac, row.name, row.owner, row.description, row.at, row.at).lastInsertRowid);
+      const id = Number(this.insert.run(row.mac, row.name, row.owner, row.description, row.bindMac ? 1 : 0, row.at, row.at).lastInsertRowid);
       for (const g of row.groups) this.insertGroup.run(id, g);
       this.changes.record('device', row.mac);
       this.changes.audit(by.actor, by.source, 'device.add', row.mac, {
         ...(row.name !== null ? { name: row.name } : {}), ...(row.owner !== null ? { owner: row.owner } : {}), groups: row.groups,
+        ...(row.bindMac ? { bindMac: true } : {}),
       });
       return toDevice(this.byMac.get(row.mac) as DeviceRow);
     });
@@ -88,6 +91,16 @@ export class SqliteDeviceStore implements DeviceStorage {
       this.enable.run(enabled ? 1 : 0, at, row.id);
       this.changes.record('device', mac);
       this.changes.audit(by.actor, by.source, enabled ? 'device.enable' : 'device.disable', mac);
+    });
+  }
+
+  setDeviceBindMac(mac: string, bindMac: boolean, at: number, by: Actor): void {
+    this.tx(() => {
+      const row = this.byMac.get(mac) as DeviceRow | undefined;
+      if (!row) throw new AppError('DEVICE_NOT_FOUND', `no device with MAC ${mac}`);
+      this.bindMac.run(bindMac ? 1 : 0, at, row.id);
+      this.changes.record('device', mac);
+      this.changes.audit(by.actor, by.source, 'device.bind-mac', mac, { bindMac });
     });
   }
 

@@ -5,7 +5,9 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkClientCertificate, type ClientCertDeps } from '../../src/radius/eap/client-cert.js';
+import {
+  certificateBelongsTo, checkClientCertificate, checkTunnelCertificate, type ClientCertDeps,
+} from '../../src/radius/eap/client-cert.js';
 import {
   EapCode, EapDecodeError, EapType, TlsFlag, decodeEap, decodeEapTls, encodeEap, encodeEapTls,
 } from '../../src/radius/eap/codec.js';
@@ -143,6 +145,30 @@ describe('EAP-TLS client certificate check', () => {
     ['account disabled', () => checkClientCertificate(alice, 'alice', deps({ enabled: false }))],
     ['identity does not match the certificate', () => checkClientCertificate(alice, 'bob', deps())],
   ])('refuses: %s', (reason, check) => {
+    expect(check()).toMatchObject({ ok: false, reason });
+  });
+  it('PEAP/TTLS: a user-bound certificate vouches for its user alone; an unbound one for its CN and UPN SANs', () => {
+    const bound = checkTunnelCertificate(alice, deps());
+    expect(bound).toMatchObject({ ok: true, serial: serialOf(alice), owners: ['alice'] });
+    const owners = bound.ok ? bound.owners : [];
+    expect(certificateBelongsTo(owners, 'ALICE')).toBe(true);
+    expect(certificateBelongsTo(owners, 'alice example')).toBe(false);
+    expect(certificateBelongsTo(owners, 'bob')).toBe(false);
+    const unbound = checkTunnelCertificate(alice, deps({
+      record: () => ({ username: null, commonName: 'Alice Example', sans: [{ kind: 'upn', value: 'alice@city.example' }, { kind: 'email', value: 'a@x.example' }] }),
+    }));
+    expect(unbound).toMatchObject({ ok: true, owners: ['alice example', 'alice example', 'alice@city.example'] });
+    const device = checkTunnelCertificate(alice, deps({ record: () => ({ username: null, commonName: 'cam', sans: [], device: 'aa:bb:cc:dd:ee:ff' }) }));
+    expect(device).toMatchObject({ ok: true, owners: [] });
+  });
+
+  it.each([
+    ['no client certificate', () => checkTunnelCertificate(undefined, deps())],
+    ['unknown CA', () => checkTunnelCertificate(alice, deps({ cas: () => [{ id: 1, certDer: other.raw }] }))],
+    ['certificate revoked', () => checkTunnelCertificate(alice, deps({ statusName: 'revoked' }))],
+    ['certificate not for client authentication', () => checkTunnelCertificate(server, deps())],
+    ['account disabled', () => checkTunnelCertificate(alice, deps({ enabled: false }))],
+  ])('PEAP/TTLS refuses: %s', (reason, check) => {
     expect(check()).toMatchObject({ ok: false, reason });
   });
 });

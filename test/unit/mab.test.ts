@@ -19,8 +19,8 @@ import { decideMab, isDeviceUser, mabRequest, withDevices, type MabDevices } fro
 const by: Actor = { actor: 'test:unit', source: 'cli' };
 
 const devices = new DeviceIndex([
-  { id: 1, mac: 'aa:bb:cc:00:00:01', name: 'printer', owner: null, description: null, groups: ['printers'], enabled: true, createdAt: 0, updatedAt: 0 },
-  { id: 2, mac: 'aa:bb:cc:00:00:02', name: null, owner: null, description: null, groups: [], enabled: false, createdAt: 0, updatedAt: 0 },
+  { id: 1, mac: 'aa:bb:cc:00:00:01', name: 'printer', owner: null, description: null, groups: ['printers'], enabled: true, bindMac: false, createdAt: 0, updatedAt: 0 },
+  { id: 2, mac: 'aa:bb:cc:00:00:02', name: null, owner: null, description: null, groups: [], enabled: false, bindMac: false, createdAt: 0, updatedAt: 0 },
 ]);
 
 /** A stand-in users engine: one user, "alice", password "alice-pw". */
@@ -146,6 +146,19 @@ describe('EAP-TLS with a device certificate', () => {
   it('refuses another identity', () => {
     expect(checkClientCertificate(bound, 'alice', deps)).toMatchObject({ ok: false, reason: 'identity does not match the certificate' });
     expect(checkClientCertificate(bound, '00:11:22:33:44:56', deps)).toMatchObject({ ok: false, reason: 'identity does not match the certificate' });
+  });
+
+  it('with --bind-mac, accepts it only when Calling-Station-Id is the device MAC (any spelling)', () => {
+    expect(pki.devices.setBindMac('00:11:22:33:44:55', true, by)).toBe(true);
+    for (const station of ['00-11-22-33-44-55', '001122334455', '0011.2233.4455', '00:11:22:33:44:55']) {
+      expect(checkClientCertificate(bound, 'cam-lobby', deps, { callingStationId: station }), station).toMatchObject({ ok: true });
+    }
+    for (const station of ['00-11-22-33-44-56', '192.0.2.7', undefined]) {
+      expect(checkClientCertificate(bound, 'cam-lobby', deps, { callingStationId: station }), String(station))
+        .toMatchObject({ ok: false, reason: 'calling station does not match the device' });
+    }
+    expect(pki.devices.setBindMac('00:11:22:33:44:55', false, by)).toBe(true);
+    expect(checkClientCertificate(bound, 'cam-lobby', deps, { callingStationId: '192.0.2.7' })).toMatchObject({ ok: true });
   });
 
   it('refuses it while the device is disabled, and once it is removed', () => {

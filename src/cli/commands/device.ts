@@ -4,7 +4,7 @@
 // and always shown as aa:bb:cc:dd:ee:ff.
 import type { DeviceRecord } from '../../core/devices.js';
 import { nudgeDaemon } from '../../daemon-process.js';
-import { list, str, type CommandSpec } from '../args.js';
+import { list, oneOf, str, type CommandSpec } from '../args.js';
 import { cliActor, DATA_OPTION, withPki } from '../common.js';
 
 const MAC_OPTION = {
@@ -13,7 +13,7 @@ const MAC_OPTION = {
 
 function describeDevice(d: DeviceRecord, certificates?: string[]): object {
   return {
-    mac: d.mac, name: d.name, owner: d.owner, description: d.description, groups: d.groups, enabled: d.enabled,
+    mac: d.mac, name: d.name, owner: d.owner, description: d.description, groups: d.groups, enabled: d.enabled, bindMac: d.bindMac,
     createdAt: new Date(d.createdAt).toISOString(), updatedAt: new Date(d.updatedAt).toISOString(),
     ...(certificates ? { certificates } : {}),
   };
@@ -29,6 +29,7 @@ export const deviceAddCommand: CommandSpec = {
     owner: { type: 'string', arg: 'USERNAME', help: 'the user the device belongs to' },
     group: { type: 'string', multiple: true, arg: 'G', help: 'a group whose policy (VLAN, ...) the device gets' },
     description: { type: 'string', arg: 'TEXT', help: 'free text, e.g. where the device is' },
+    'bind-mac': { type: 'boolean', help: "accept the device's certificates (EAP-TLS) only when Calling-Station-Id is its MAC" },
   },
   run(values, io) {
     withPki(values, (pki) => {
@@ -38,7 +39,7 @@ export const deviceAddCommand: CommandSpec = {
       const device = pki.devices.add({
         mac: str(values, 'mac')!, groups: list(values, 'group'),
         ...(name !== undefined ? { name } : {}), ...(owner !== undefined ? { owner } : {}),
-        ...(description !== undefined ? { description } : {}),
+        ...(description !== undefined ? { description } : {}), ...(values['bind-mac'] === true ? { bindMac: true } : {}),
       }, cliActor());
       nudgeDaemon(pki.config.dataDir);
       const groups = device.groups.length ? ` in ${device.groups.join(', ')}` : '';
@@ -88,6 +89,7 @@ export const deviceShowCommand: CommandSpec = {
       const lines: [string, string][] = [
         ['MAC', d.mac], ['Name', d.name ?? '-'], ['Owner', d.owner ?? '-'], ['Description', d.description ?? '-'],
         ['Groups', d.groups.join(', ') || '-'], ['State', d.enabled ? 'enabled' : 'disabled'],
+        ['Bind MAC', d.bindMac ? 'yes (Calling-Station-Id must be the MAC)' : 'no'],
         ['Created', new Date(d.createdAt).toISOString()], ['Certificates', certificates.join(', ') || '-'],
       ];
       for (const [k, v] of lines) io.out(`${(k + ':').padEnd(14)}${v}\n`);
@@ -127,3 +129,25 @@ function enableCommand(enabled: boolean): CommandSpec {
 
 export const deviceEnableCommand = enableCommand(true);
 export const deviceDisableCommand = enableCommand(false);
+
+export const deviceSetCommand: CommandSpec = {
+  name: 'device set',
+  summary: "change a device's settings: whether its certificates are accepted only from the station with its MAC",
+  options: {
+    data: DATA_OPTION,
+    mac: MAC_OPTION,
+    'bind-mac': {
+      type: 'string', required: true, arg: 'on|off',
+      help: 'on: EAP-TLS with its certificates only when Calling-Station-Id is its MAC (Wi-Fi, wired 802.1X); off: from anywhere',
+    },
+  },
+  run(values, io) {
+    const bindMac = oneOf(values, 'bind-mac', ['on', 'off'] as const)! === 'on';
+    withPki(values, (pki) => {
+      const mac = pki.devices.get(str(values, 'mac')!).mac;
+      const changed = pki.devices.setBindMac(mac, bindMac, cliActor());
+      if (changed) nudgeDaemon(pki.config.dataDir);
+      io.out(`device ${mac}: certificates bound to its MAC ${bindMac ? 'on' : 'off'}${changed ? '' : ' (unchanged)'}\n`);
+    });
+  },
+};

@@ -4,10 +4,13 @@
 import { randomBytes } from 'node:crypto';
 import type { SecureContext } from 'node:tls';
 import type { Logger } from '../../core/logger.js';
+import type { NasKind } from '../../core/nas.js';
 import {
   Attr, Code, MsAttr, VENDOR_MICROSOFT, hideMsMppeKeys, joinAttribute, type RadiusAttribute, type RadiusPacket, type Secret,
 } from '../codec/index.js';
-import { checkClientCertificate, type CertRefusal, type ClientCertDeps } from './client-cert.js';
+import {
+  certificateBelongsTo, checkClientCertificate, checkTunnelCertificate, type CertRefusal, type ClientCertDeps,
+} from './client-cert.js';
 import {
   EAP_TLS_HEADER_MAX, EapCode, EapDecodeError, EapType, TlsFlag, decodeEap, decodeEapTls, encodeEap, encodeEapTls, type EapPacket,
 } from './codec.js';
@@ -74,6 +77,17 @@ export interface EapEngineOptions {
   resumption?: TlsSessionCacheOptions;
   /** A context whose sessions never resume (eapTlsContext resumable: false), for EAP-TTLS; else `tls`. */
   tlsWithoutResumption?: () => SecureContext;
+  /**
+   * Whether PEAP and EAP-TTLS from this kind of client need a client certificate in the
+   * outer handshake (policy.tunnelClientCertRequired), read when a conversation starts.
+   */
+  requireTunnelClientCert?: (kind: NasKind) => boolean;
+}
+
+/** What the RADIUS engine knows about the request besides its packet. */
+export interface EapRequestContext {
+  /** The RADIUS client's kind (policy per kind). */
+  kind?: NasKind;
 }
 
 interface Conversation {
@@ -101,6 +115,10 @@ interface Conversation {
   outgoingTotal: number;
   verified?: { username?: string; serial: string };
   committed: boolean;
+  /** PEAP/EAP-TTLS: the kind's policy asks for a client certificate in the outer handshake. */
+  requireCert: boolean;
+  /** PEAP/EAP-TTLS: the outer handshake's client certificate, checked, and the users it vouches for. */
+  tunnelCert?: { serial: string; owners: readonly string[]; required: boolean };
 }
 
 export class EapEngine {
@@ -128,7 +146,7 @@ export class EapEngine {
 
   /** `eapMessage` is the joined EAP-Message; secret and authenticator hide the MPPE keys. */
   /** `allowed` filters the methods by the client's kind (policy.methodAllowed): what is proposed, and what a Nak may choose. */
-  async handle(packet: RadiusPacket, eapMessage: Buffer, secret: Secret, allowed?: EapMethodFilter): Promise<EapResult> {
+  async handle(packet: RadiusPacket, eapMessage: Buffer, secret: Secret, allowed?: EapMethodFilter, context: EapRequestContext = {}): Promise<EapResult> {
     let eap: EapPacket;
     try {
       eap = decodeEap(eapMessage);
@@ -139,7 +157,7 @@ export class EapEngine {
     const state = joinAttribute(packet.attributes, Attr.State);
     const conv = state && this.sessions.get(state);
     if (!conv || !state) {
-      if (eap.code === EapCode.Response && eap.type === EapType.Identity) return this.start(packet, eap, allowed);
+      if (eap.code === EapCode.Response && eap.type === EapType.Identity) return this.start(packet, eap, allowed, context);
       return this.failure(undefined, eap.identifier, 'unknown or expired EAP session');
     }
     const end = (r: EapResult): EapResult => {
@@ -170,7 +188,7 @@ export class EapEngine {
    * RFC 3748 §5.1 and RFC 5216 §2.1.1: the Identity Response starts the first method the
    * client's kind allows (EAP-TLS, else PEAP, else EAP-TTLS) with the S flag.
    */
-  private start(packet: RadiusPacket, eap: EapPacket, allowed: EapMethodFilter | undefined): EapResult {
+  private start(packet: RadiusPacket, eap: EapPacket, allowed: EapMethodFilter | undefined, context: EapRequestContext): EapResult {
     const identity = eap.data.toString('utf8').replace(/\0+$/, '');
     if (!identity) return this.failure(undefined, eap.identifier, 'no identity');
     const offered = this.runnable().filter((m) => allowed?.(POLICY_NAME[m]) ?? true);
@@ -179,6 +197,7 @@ export class EapEngine {
     const conv: Conversation = {
       identity, method, permitted: offered, offered: [...offered], lastId: eap.identifier, mtu: eapMtu(packet), incoming: [], incomingLength: 0,
       outgoingTotal: 0, committed: false,
+      requireCert: context.kind !== undefined && (this.deps.requireTunnelClientCert?.(context.kind) ?? false),
     };
     const state = this.sessions.create(conv);
     if (!state) return this.failure(undefined, eap.identifier, 'too many EAP sessions', {}, identity);
@@ -226,10 +245,7 @@ export class EapEngine {
     // An empty Response that is not an ACK of ours: the peer acknowledges our last flight.
     if (conv.verified && conv.tls?.secure) return this.success(conv, eap.identifier, packet, secret);
     if (conv.tunnel && conv.tls?.secure) {
-      if (conv.pendingAccept) {
-        conv.inner = conv.pendingAccept;
-        return this.success(conv, eap.identifier, packet, secret);
-      }
+      if (conv.pendingAccept) return this.tunnelAccept(conv, eap.identifier, packet, secret, conv.pendingAccept);
       // PEAP over TLS 1.2: the peer has ACKed our Finished; the inner conversation begins.
       if (!conv.tunnelStarted) return this.tunnelStart(conv, state);
     }
@@ -238,11 +254,13 @@ export class EapEngine {
   }
 
   private async feedTls(conv: Conversation, state: Buffer, records: Buffer, packet: RadiusPacket, secret: Secret): Promise<EapResult> {
-    const tls = (conv.tls ??= this.openTls(conv.method));
+    const tls = (conv.tls ??= this.openTls(conv));
     const wasSecure = tls.secure;
     await tls.feed(records);
     if (tls.error) return this.tlsFailure(conv, conv.lastId);
     if (tls.secure && !wasSecure && conv.method !== EapType.Tls) {
+      const refused = this.checkTunnelCertificate(conv, tls);
+      if (refused) return refused;
       conv.tunnel = this.openTunnel(conv, tls);
       // TLS 1.3: our handshake is over once the client's Finished is in; the first inner
       // request goes out with the session tickets. TLS 1.2: after the peer ACKs our Finished.
@@ -263,7 +281,8 @@ export class EapEngine {
       // RFC 5216 §2.1.3: a resumed session brings back the certificate of its full handshake
       // (OpenSSL keeps it in the session and the ticket); it is checked again as if new, so
       // revocation, hold, expiry, the owner's account and the identity bite on resumption too.
-      const checked = checkClientCertificate(tls.peerCertificate(), conv.identity, this.deps.certificates);
+      const callingStationId = joinAttribute(packet.attributes, Attr.CallingStationId)?.toString('utf8');
+      const checked = checkClientCertificate(tls.peerCertificate(), conv.identity, this.deps.certificates, { callingStationId });
       if (!checked.ok) {
         return this.failure(conv, conv.lastId, checked.reason, {
           ...(checked.serial ? { serial: checked.serial } : {}), ...(checked.subject ? { subject: checked.subject } : {}),
@@ -300,9 +319,44 @@ export class EapEngine {
    * again). EAP-TTLS never resumes: supplicants skip the inner method on a resumed tunnel
    * (RFC 5281 §10.1), and there would be nobody left to check.
    */
-  private openTls(method: TlsMethod): TlsServerConnection {
-    if (method === EapType.Ttls) return new TlsServerConnection((this.deps.tlsWithoutResumption ?? this.deps.tls)(), { requestCert: false });
-    return new TlsServerConnection(this.deps.tls(), { requestCert: method === EapType.Tls, sessions: this.tlsSessions });
+  private openTls(conv: Conversation): TlsServerConnection {
+    // PEAP and EAP-TTLS send a CertificateRequest only when the kind's policy requires a
+    // certificate (FreeRADIUS's require_client_cert; its default, no, asks for none).
+    const requestCert = conv.method === EapType.Tls || conv.requireCert;
+    if (conv.method === EapType.Ttls) return new TlsServerConnection((this.deps.tlsWithoutResumption ?? this.deps.tls)(), { requestCert });
+    return new TlsServerConnection(this.deps.tls(), { requestCert, sessions: this.tlsSessions });
+  }
+
+  /**
+   * PEAP/EAP-TTLS once the outer handshake is over (DESIGN.md: Node checks nothing on a
+   * duplex): a certificate the policy requires must be there and pass every EAP-TLS check,
+   * and its owner is compared with the inner user at the end (tunnelAccept). One present
+   * when not required (a resumed session whose first handshake carried one) passes the same
+   * checks, as FreeRADIUS verifies any certificate it is given, but is not matched against
+   * the inner user: the password alone authenticates then. Returns the refusal, or undefined.
+   */
+  private checkTunnelCertificate(conv: Conversation, tls: TlsServerConnection): EapResult | undefined {
+    const cert = tls.peerCertificate();
+    if (!cert && !conv.requireCert) return undefined;
+    const checked = checkTunnelCertificate(cert, this.deps.certificates);
+    if (!checked.ok) {
+      return this.failure(conv, conv.lastId, checked.reason, {
+        ...(checked.serial ? { serial: checked.serial } : {}), ...(checked.subject ? { subject: checked.subject } : {}),
+        ...(tls.resumed ? { resumed: 'yes' } : {}),
+      });
+    }
+    conv.tunnelCert = { serial: checked.serial, owners: checked.owners, required: conv.requireCert };
+    return undefined;
+  }
+
+  /** The inner method accepted: with a client certificate in the outer handshake, the inner user must be its owner. */
+  private tunnelAccept(conv: Conversation, identifier: number, packet: RadiusPacket, secret: Secret, inner: { username: string; inner: string }): EapResult {
+    conv.inner = inner;
+    const cert = conv.tunnelCert;
+    if (cert?.required && !certificateBelongsTo(cert.owners, inner.username)) {
+      return this.failure(conv, identifier, 'client certificate of another user', { inner: inner.inner, serial: cert.serial });
+    }
+    return this.success(conv, identifier, packet, secret);
   }
 
   private openTunnel(conv: Conversation, tls: TlsServerConnection): TunnelMethod {
@@ -335,10 +389,7 @@ export class EapEngine {
     if (step.kind === 'reject') {
       return this.failure(conv, conv.lastId, step.reason, { ...(step.detail ? { detail: step.detail } : {}) }, step.username);
     }
-    if (step.kind === 'accept') {
-      conv.inner = { username: step.username, inner: step.inner };
-      return this.success(conv, conv.lastId, packet, secret);
-    }
+    if (step.kind === 'accept') return this.tunnelAccept(conv, conv.lastId, packet, secret, { username: step.username, inner: step.inner });
     if (step.done) conv.pendingAccept = step.done;
     await conv.tls!.writeApplicationData(step.data);
     return undefined;
@@ -381,7 +432,12 @@ export class EapEngine {
     return {
       code: Code.AccessAccept, outcome: 'accept', identity: name,
       details: conv.inner
-        ? { method: METHOD_NAME[conv.method], inner: conv.inner.inner, tls: tls.protocol ?? '', ...(tls.resumed ? { resumed: 'yes' } : {}) }
+        ? {
+          method: METHOD_NAME[conv.method], inner: conv.inner.inner, tls: tls.protocol ?? '',
+          ...(conv.tunnelCert ? { serial: conv.tunnelCert.serial } : {}),
+          // The certificate the policy required, of the inner user: a second factor (pap-otp.ts may count it).
+          ...(conv.tunnelCert?.required ? { factor: 'client-cert' } : {}), ...(tls.resumed ? { resumed: 'yes' } : {}),
+        }
         : { method: 'eap-tls', tls: tls.protocol ?? '', serial: conv.verified?.serial ?? '', ...(tls.resumed ? { resumed: 'yes' } : {}) },
       attributes: [
         { type: Attr.EapMessage, value: encodeEap({ code: EapCode.Success, identifier, data: Buffer.alloc(0) }) },

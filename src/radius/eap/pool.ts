@@ -8,21 +8,25 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../core/logger.js';
 import { Attr, joinAttribute, type RadiusAttribute, type RadiusPacket, type Secret } from '../codec/index.js';
-import type { EapMethodFilter, EapPolicyMethod, EapResult } from './engine.js';
+import type { NasKind } from '../../core/nas.js';
+import type { EapMethodFilter, EapPolicyMethod, EapRequestContext, EapResult } from './engine.js';
 import { stateTagOf } from './sessions.js';
 
 export const EAP_POLICY_METHODS: readonly EapPolicyMethod[] = ['eap-tls', 'peap', 'ttls'];
 
 /** What the RADIUS engine asks of EAP: EapEngine and EapWorkerPool both answer it. */
 export interface EapHandler {
-  handle(packet: RadiusPacket, eapMessage: Buffer, secret: Secret, allowed?: EapMethodFilter): Promise<EapResult>;
+  handle(packet: RadiusPacket, eapMessage: Buffer, secret: Secret, allowed?: EapMethodFilter, context?: EapRequestContext): Promise<EapResult>;
 }
 
 // ------------------------------------------------------------------ messages
 /** Main → worker. Buffers cross as Uint8Array and are wrapped again on arrival. */
 export type ToWorker =
-  | { type: 'eap'; id: number; authenticator: Uint8Array; attributes: RadiusAttribute[]; eapMessage: Uint8Array; secret: Uint8Array; allowed?: EapPolicyMethod[] }
-  /** A change-feed event the worker's caches follow (kind 'cert', 'user', 'ca', ...). */
+  | {
+    type: 'eap'; id: number; authenticator: Uint8Array; attributes: RadiusAttribute[]; eapMessage: Uint8Array; secret: Uint8Array;
+    allowed?: EapPolicyMethod[]; kind?: NasKind;
+  }
+  /** A change-feed event the worker's caches follow (kind 'cert', 'user', 'ca', 'policy', ...). */
   | { type: 'change'; kind: string; refs: string[] }
   | { type: 'close' };
 
@@ -115,7 +119,7 @@ export class EapWorkerPool implements EapHandler {
     };
   }
 
-  handle(packet: RadiusPacket, eapMessage: Buffer, secret: Secret, allowed?: EapMethodFilter): Promise<EapResult> {
+  handle(packet: RadiusPacket, eapMessage: Buffer, secret: Secret, allowed?: EapMethodFilter, context: EapRequestContext = {}): Promise<EapResult> {
     if (this.closed) return Promise.reject(new Error('the EAP workers are stopped'));
     const slot = this.route(joinAttribute(packet.attributes, Attr.State));
     const id = this.nextId++;
@@ -123,7 +127,7 @@ export class EapWorkerPool implements EapHandler {
     const message: ToWorker = {
       type: 'eap', id, authenticator: compact(packet.authenticator), attributes: compactAttributes(packet.attributes), eapMessage: compact(eapMessage),
       secret: compact(typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret),
-      ...(allowed ? { allowed: EAP_POLICY_METHODS.filter((m) => allowed(m)) } : {}),
+      ...(allowed ? { allowed: EAP_POLICY_METHODS.filter((m) => allowed(m)) } : {}), ...(context.kind ? { kind: context.kind } : {}),
     };
     return new Promise<EapResult>((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -23,7 +23,7 @@ export class TlsServerConnection {
   private closed = false;
   private appData: Buffer[] = [];
 
-  /** PEAP and EAP-TTLS authenticate the peer inside the tunnel: no client certificate is asked for. */
+  /** PEAP and EAP-TTLS ask for a client certificate only when the policy requires one (requestCert). */
   /** `sessions` lets a TLS 1.2 client resume by session id (tickets need nothing more). */
   constructor(context: SecureContext, options: { requestCert?: boolean; sessions?: TlsSessionCache } = {}) {
     const collect = (chunk: Buffer): void => {
