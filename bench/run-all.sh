@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every authbox benchmark against its peers and prints each summary table.
 #   bash bench/run-all.sh            (after `make build` and bench/setup.sh; `make bench` does both)
-#   bash bench/run-all.sh ocsp crl   (only these; also issue, radius, ldap-sync)
+#   bash bench/run-all.sh ocsp crl   (only these; also issue, radius, ldap-sync, console-lists)
 # Each benchmark takes up to about 3 minutes on 2 cores. The OCSP and CRL benchmarks
 # re-run themselves in a private network namespace (unshare -n), so they need root.
 # Extra settings (WORKERS="1 2", CERTS, RATE, ENTRIES, ...) are read from the environment;
@@ -19,7 +19,7 @@ for tool in ab cfssl openssl unshare pgrep; do
 done
 
 benches=("$@")
-[ ${#benches[@]} -gt 0 ] || benches=(ocsp crl issue radius ldap-sync)
+[ ${#benches[@]} -gt 0 ] || benches=(ocsp crl issue radius ldap-sync console-lists)
 status=0
 for b in "${benches[@]}"; do
   echo "=================================================================== $b"

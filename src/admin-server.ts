@@ -2,7 +2,7 @@
 // config.admin.listen. The daemon starts it; everything it serves is createAdminApp's.
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { createAdminApp } from './admin-ui/app.js';
+import { createAdminApp, type AdminAppDeps } from './admin-ui/app.js';
 import { toPem } from './ca/pem.js';
 import { AppError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
@@ -15,10 +15,13 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
-export async function startAdminServer(pki: Pki, log: Logger, clock: () => Date = () => new Date()): Promise<AdminServer> {
+/** `extra`: what only the running daemon knows (its listeners, the Disconnect-Request log). */
+export async function startAdminServer(
+  pki: Pki, log: Logger, clock: () => Date = () => new Date(), extra: Pick<AdminAppDeps, 'listeners' | 'disconnects'> = {},
+): Promise<AdminServer> {
   const creds = serverTlsCredentials(pki);
   if (!creds) throw new AppError('LISTEN_FAILED', 'no TLS certificate for the admin console (tls.server); this data folder predates it');
-  const app = createAdminApp({ ...adminConsoleDeps(pki, clock), maxBodyBytes: pki.config.http.maxBodyBytes });
+  const app = createAdminApp({ ...adminConsoleDeps(pki, clock), ...extra, maxBodyBytes: pki.config.http.maxBodyBytes });
   const tlsOptions = (c: { certDer: Buffer; keyId: string }) => ({
     cert: [c.certDer, ...pki.authority.chain()].map((der) => toPem('CERTIFICATE', der)).join(''),
     key: pki.vault.load(c.keyId).export({ type: 'pkcs8', format: 'pem' }),

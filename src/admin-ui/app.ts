@@ -4,18 +4,28 @@
 // an API token (Authorization: Bearer) acts with its operator's role and needs none.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type { KeyObject } from 'node:crypto';
+import type { IssueRequest, LoadedCa, PublicUrls } from '../ca/authority.js';
+import type { KeyType } from '../ca/keys.js';
 import type { CertQuery, CertRecord } from '../ca/storage.js';
+import type { AccountingSession, SessionQuery } from '../core/accounting.js';
 import type { Actor } from '../core/actor.js';
 import { withAuditContext } from '../core/audit-context.js';
+import type { DeviceService } from '../core/devices.js';
 import { isAppError } from '../core/errors.js';
 import type { NasService } from '../core/nas.js';
-import type { OperatorRecord, OperatorService, SessionRecord } from '../core/operators.js';
+import { sha256Hex, type OperatorRecord, type OperatorService, type SessionRecord } from '../core/operators.js';
 import type { PolicyService } from '../core/policy.js';
 import type { UserService } from '../core/users.js';
+import type { LdapSourceRecord, SyncRunRecord } from '../ldap-sync/source.js';
+import type { ConsoleAdminStore } from '../store/console-admin-store.js';
 import type { ConsoleQueries } from '../store/console-queries.js';
+import type { DashboardQueries } from '../store/dashboard-queries.js';
+import { DownloadStore } from './downloads.js';
 import { ApiError, statusOf } from './errors.js';
 import { HANDLERS } from './handlers.js';
-import { API_PREFIX, allowed, ROUTES, type RouteSpec } from './routes.js';
+import { API_PREFIX, allowed, ROUTES, withinRole, type RouteSpec } from './routes.js';
+import { serveConsole } from './static.js';
 import type { ExpiringItem } from '../core/expiry-notifier.js';
 
 export const SESSION_COOKIE = 'authbox_session';
@@ -24,22 +34,74 @@ export const CSRF_HEADER = 'x-csrf-token';
 export interface AdminAppDeps {
   operators: OperatorService;
   users: UserService;
-  /** Find and revoke: ca/authority.ts CertificateAuthority. */
-  authority: { find(serial: string): CertRecord; revoke(serial: string, reason: number, by: Actor): CertRecord };
+  /** ca/authority.ts CertificateAuthority: find, revoke, issue with a key made here, the CAs. */
+  authority: {
+    find(serial: string): CertRecord;
+    revoke(serial: string, reason: number, by: Actor): CertRecord;
+    issueWithNewKey(req: Omit<IssueRequest, 'subjectSpki'>, keyType: KeyType, by: Actor): { cert: CertRecord; key: KeyObject };
+    chain(): Buffer[];
+    cas(): readonly LoadedCa[];
+  };
   certificates: { queryCertificates(q: CertQuery): CertRecord[] };
   nas: NasService;
   policy: PolicyService;
+  devices: DeviceService;
   /** Users search, devices, audit and decision log readers. */
   queries: ConsoleQueries;
+  /** Dashboard counts, last uses of certificates, device search. */
+  dashboard: DashboardQueries;
+  /** Operator sessions and token roles. */
+  admin: ConsoleAdminStore;
+  accounting: { listSessions(q: SessionQuery): AccountingSession[] };
+  /** Runs fn in one database transaction (issuance with its device binding, lost-device revocations). */
+  transaction<T>(fn: () => T): T;
+  /** An audit row on its own (downloads, directory actions), in a transaction of its own. */
+  audit(by: Actor, action: string, target: string | null, detail?: unknown): void;
+  /** CRL facts per CA, the published URLs, the key type of new keys. */
+  pki: { crlInfo(caId: number): { number: number; thisUpdate: number; nextUpdate: number } | undefined; urls: PublicUrls; keyType: KeyType };
   clock: () => Date;
   /** Largest JSON body accepted (bytes); 16 KiB by default. */
   maxBodyBytes?: number;
   /** What expires within `days` (src/expiry.ts listExpiring). */
   expiring?(now: number, days: number): readonly ExpiringItem[];
+  /** Directory sources: the same engine the `authbox ldap` CLI uses; absent: no sources. */
+  directory?: {
+    sources(): LdapSourceRecord[];
+    runs(sourceId: number, limit?: number): SyncRunRecord[];
+    test(name: string): Promise<{ url: string; count: number }>;
+    /** A dry run, in a child process like syncNow (it reads and plans as much as a sync). */
+    preview(name: string): Promise<DirectoryPreview>;
+    /** A sync as the schedule runs it (daemon-process.ts syncInChildProcess); resolves when it ends. */
+    syncNow(name: string): Promise<void>;
+  };
+  /** Disconnect-Requests sent for a user since a time (core/coa.ts); absent: none. */
+  disconnects?(username: string, since: number): {
+    at: number; nas: string; sessionId: string; outcome: string; attempts: number; reason?: string; serial?: string | null; detail?: string | null;
+  }[];
+  /** The daemon's listeners and whether each is up; absent: none reported. */
+  listeners?(): { name: string; address: string; up: boolean }[] | Promise<{ name: string; address: string; up: boolean }[]>;
+  /** Console display settings; default Asia/Tokyo, Japanese and English. */
+  ui?: { timeZone: string; languages: string[] };
+  /** One-time PKCS#12 downloads; createAdminApp makes one when absent. */
+  downloads?: DownloadStore;
+}
+
+/** A dry run's plan, as `authbox ldap sync --dry-run --json` prints it. */
+export interface DirectoryPreview {
+  source: string;
+  mode: 'full' | 'incremental';
+  runId: number;
+  counts: { added: number; updated: number; disabled: number; groups: number; conflicts: number };
+  items: {
+    action: 'add' | 'update' | 'enable' | 'disable'; username: string; groups?: string[]; reason?: string; displayName?: string | null; email?: string | null;
+  }[];
+  conflicts: { username: string; reason: string }[];
+  skipped: string[];
 }
 
 /** Who is calling, set by the authentication middleware. */
 export interface Caller {
+  /** With a token narrowed to a role, the operator as that role. */
   operator: OperatorRecord;
   /** Absent for an API token. */
   session?: SessionRecord;
@@ -105,7 +167,11 @@ function authenticate(deps: AdminAppDeps, req: Request): Caller | undefined {
     const m = /^Bearer\s+(\S+)$/i.exec(auth);
     const op = m ? deps.operators.tokenOperator(m[1]!) : undefined;
     if (!op) throw new ApiError('UNAUTHENTICATED', 'the API token is unknown or revoked');
-    return { operator: op, via: 'token', actor: { actor: `operator:${op.username}`, source: 'api' }, client };
+    // A token narrowed to a role acts with that role, never with more than its operator's: one whose
+    // operator can no longer do all that role does is refused rather than widened or narrowed by guess.
+    const narrowed = deps.admin.tokenRole(sha256Hex(m![1]!));
+    if (narrowed !== undefined && !withinRole(narrowed, op.role)) throw new ApiError('UNAUTHENTICATED', 'the API token\'s role exceeds its operator\'s');
+    return { operator: { ...op, role: narrowed ?? op.role }, via: 'token', actor: { actor: `operator:${op.username}`, source: 'api' }, client };
   }
   const id = readCookie(req.get('cookie'), SESSION_COOKIE);
   if (id === undefined) return undefined;
@@ -116,7 +182,8 @@ function authenticate(deps: AdminAppDeps, req: Request): Caller | undefined {
   };
 }
 
-export function createAdminApp(deps: AdminAppDeps): express.Express {
+export function createAdminApp(given: AdminAppDeps): express.Express {
+  const deps: AdminAppDeps = { ...given, downloads: given.downloads ?? new DownloadStore(given.clock) };
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -158,6 +225,7 @@ export function createAdminApp(deps: AdminAppDeps): express.Express {
     });
   }
   app.use(API_PREFIX, router);
+  app.use(serveConsole());
 
   app.use((_req, _res, next) => next(new ApiError('NOT_FOUND', 'no such route')));
   // Express recognises an error handler by its four parameters.

@@ -3,7 +3,7 @@ import { AppError, type ErrorCode } from '../core/errors.js';
 
 export type ApiErrorCode =
   | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'CSRF_FAILED' | 'NOT_FOUND' | 'BAD_INPUT' | 'UNSUPPORTED_MEDIA_TYPE' | 'BODY_TOO_LARGE'
-  | 'OTP_REQUIRED' | 'OTP_ENROLMENT_REQUIRED';
+  | 'OTP_REQUIRED' | 'OTP_ENROLMENT_REQUIRED' | 'GONE' | 'UPSTREAM_FAILED' | 'NOT_AVAILABLE';
 
 export class ApiError extends Error {
   constructor(readonly code: ApiErrorCode, message: string, readonly extra?: Record<string, unknown>) {
@@ -14,7 +14,7 @@ export class ApiError extends Error {
 
 const API_STATUS: Record<ApiErrorCode, number> = {
   UNAUTHENTICATED: 401, FORBIDDEN: 403, CSRF_FAILED: 403, NOT_FOUND: 404, BAD_INPUT: 400, UNSUPPORTED_MEDIA_TYPE: 415,
-  BODY_TOO_LARGE: 413, OTP_REQUIRED: 401, OTP_ENROLMENT_REQUIRED: 401,
+  BODY_TOO_LARGE: 413, OTP_REQUIRED: 401, OTP_ENROLMENT_REQUIRED: 401, GONE: 410, UPSTREAM_FAILED: 502, NOT_AVAILABLE: 501,
 };
 
 const APP_STATUS: Partial<Record<ErrorCode, number>> = {
@@ -22,6 +22,7 @@ const APP_STATUS: Partial<Record<ErrorCode, number>> = {
   CONFLICT: 409, USER_EXISTS: 409, NAS_EXISTS: 409, DEVICE_EXISTS: 409, CERT_ALREADY_REVOKED: 409, CERT_NOT_ON_HOLD: 409,
   LOGIN_FAILED: 401, OPERATOR_LOCKED: 429,
   BAD_INPUT: 400, USERNAME_INVALID: 400, PASSWORD_POLICY: 400, NAS_INVALID: 400, POLICY_INVALID: 400, DEVICE_INVALID: 400, SAN_INVALID: 400,
+  PROFILE_UNKNOWN: 400, KEY_TYPE_UNSUPPORTED: 400, CERT_EXPIRED: 409,
 };
 
 export function statusOf(err: unknown): { status: number; code: string; message: string } {

@@ -1,88 +1,32 @@
 // One function per route id (routes.ts). Each returns the JSON body, or writes the
 // response itself. Nothing returned carries a secret: views are built field by field.
 import { X509Certificate } from 'node:crypto';
-import { CrlReason, reasonName, REVOCATION_REASONS } from '../ca/crl.js';
+import { CrlReason, REVOCATION_REASONS } from '../ca/crl.js';
 import type { CertRecord } from '../ca/storage.js';
 import { normalizeSerial } from '../ca/serial.js';
 import { NAS_KINDS, type NasKind, type NasRecord } from '../core/nas.js';
-import { viewOf } from '../core/operators.js';
-import type { AuthMethod } from '../core/policy.js';
+import { AUTH_METHODS, FACTOR_SETTINGS, type AuthMethod, type FactorSetting } from '../core/policy.js';
 import type { UserRecord } from '../core/users.js';
 import type { Caller, Handler, HandlerContext } from './app.js';
 import { clearedSessionCookie, readCookie, SESSION_COOKIE, sessionCookie } from './app.js';
 import { ApiError } from './errors.js';
+import { CERT_HANDLERS, ownedByUser } from './handlers-certs.js';
+import {
+  body, callerOf, certSummary, intOf, limitOf, operatorBody, optString, param, qrSvg, query, reqString, timeOf,
+} from './handlers-common.js';
+import { CONSOLE_HANDLERS } from './handlers-console.js';
+import { DIRECTORY_HANDLERS } from './handlers-directory.js';
+import { OPERATOR_HANDLERS } from './handlers-operators.js';
 import { OPENAPI } from './openapi.js';
-import type { RouteId } from './routes.js';
+import { ROLE_PERMISSIONS, type RouteId } from './routes.js';
 
-const MAX_LIMIT = 200;
 const CSV_MAX_ROWS = 100_000;
-
-function body(ctx: HandlerContext): Record<string, unknown> {
-  const b: unknown = ctx.req.body;
-  if (b === undefined) return {};
-  if (typeof b !== 'object' || b === null || Array.isArray(b)) throw new ApiError('BAD_INPUT', 'the body must be a JSON object');
-  return b as Record<string, unknown>;
-}
-
-function optString(b: Record<string, unknown>, key: string, max = 1024): string | undefined {
-  const v = b[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string' || v.length > max) throw new ApiError('BAD_INPUT', `"${key}" must be a string`);
-  return v;
-}
-
-function reqString(b: Record<string, unknown>, key: string, max = 1024): string {
-  const v = optString(b, key, max);
-  if (v === undefined) throw new ApiError('BAD_INPUT', `"${key}" is required`);
-  return v;
-}
-
-function query(ctx: HandlerContext, key: string): string | undefined {
-  const v = ctx.req.query[key];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || v.length > 256) throw new ApiError('BAD_INPUT', `query parameter "${key}" must be given once`);
-  return v;
-}
-
-function limitOf(ctx: HandlerContext, fallback = 50, max = MAX_LIMIT): number {
-  const v = query(ctx, 'limit');
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new ApiError('BAD_INPUT', `limit must be a whole number from 1 to ${max}`);
-  return n;
-}
-
-function timeOf(ctx: HandlerContext, key: string): number | undefined {
-  const v = query(ctx, key);
-  if (v === undefined) return undefined;
-  const t = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (!Number.isFinite(t)) throw new ApiError('BAD_INPUT', `${key} must be an ISO time or milliseconds since the epoch`);
-  return t;
-}
-
-function intOf(ctx: HandlerContext, key: string): number | undefined {
-  const v = query(ctx, key);
-  if (v === undefined) return undefined;
-  if (!/^\d{1,15}$/.test(v)) throw new ApiError('BAD_INPUT', `${key} must be a whole number`);
-  return Number(v);
-}
-
-const param = (ctx: HandlerContext, key: string): string => String(ctx.req.params[key]);
-const callerOf = (ctx: HandlerContext): Caller => ctx.caller!;
 
 function userView(u: UserRecord) {
   return {
     username: u.username, displayName: u.displayName, email: u.email, enabled: u.enabled, source: u.source, groups: u.groups,
     lockedUntil: u.lockedUntil, accountExpiresAt: u.accountExpiresAt, passwordChangedAt: u.passwordChangedAt,
     hasPassword: u.passwordHash !== null, chap: u.chapPasswordSealed !== null, createdAt: u.createdAt, updatedAt: u.updatedAt,
-  };
-}
-
-function certSummary(c: CertRecord, now: number) {
-  const status = c.status === 'valid' && c.notAfter <= now ? 'expired' : c.status;
-  return {
-    serial: c.serial, commonName: c.commonName, subject: c.subject, profile: c.profile, username: c.username, status,
-    notBefore: c.notBefore, notAfter: c.notAfter, issuedAt: c.issuedAt, revokedAt: c.revokedAt, reason: reasonName(c.reason) ?? null,
   };
 }
 
@@ -107,12 +51,15 @@ function csvCell(v: unknown): string {
 }
 
 const sessionBody = (ctx: HandlerContext, caller: Caller) => ({
-  operator: viewOf(caller.operator),
+  operator: operatorBody(caller.operator),
   via: caller.via,
   ...(caller.session ? { csrfToken: caller.session.csrfToken, expiresAt: ctx.deps.operators.sessionExpiry(caller.session) } : {}),
 });
 
-export const HANDLERS: Record<RouteId, Handler> = {
+type CoreRouteId = Exclude<RouteId, keyof typeof CERT_HANDLERS | keyof typeof CONSOLE_HANDLERS | keyof typeof DIRECTORY_HANDLERS
+  | keyof typeof OPERATOR_HANDLERS>;
+
+const CORE_HANDLERS: Record<CoreRouteId, Handler> = {
   async 'session.login'(ctx) {
     const b = body(ctx);
     const otp = optString(b, 'otp', 16);
@@ -120,11 +67,11 @@ export const HANDLERS: Record<RouteId, Handler> = {
     if (result.kind === 'otp-required') throw new ApiError('OTP_REQUIRED', 'enter the one-time code');
     if (result.kind === 'enrolment-required') {
       throw new ApiError('OTP_ENROLMENT_REQUIRED', 'an administrator must enrol a one-time password: add this URI to an authenticator app, then log in again with a code',
-        { enrolment: { otpauthUri: result.otpauthUri } });
+        { enrolment: { otpauthUri: result.otpauthUri, qrSvg: await qrSvg(result.otpauthUri) } });
     }
     ctx.res.set('Set-Cookie', sessionCookie(result.sessionId));
     return {
-      operator: result.operator, csrfToken: result.session.csrfToken, expiresAt: ctx.deps.operators.sessionExpiry(result.session),
+      operator: { ...result.operator, permissions: ROLE_PERMISSIONS[result.operator.role] }, csrfToken: result.session.csrfToken, expiresAt: ctx.deps.operators.sessionExpiry(result.session),
     };
   },
   'session.current'(ctx) {
@@ -139,9 +86,10 @@ export const HANDLERS: Record<RouteId, Handler> = {
     ctx.res.status(204).end();
     return undefined;
   },
-  'session.otpBegin'(ctx) {
+  async 'session.otpBegin'(ctx) {
     const caller = callerOf(ctx);
-    return { otpauthUri: ctx.deps.operators.beginEnrolment(caller.operator.id, caller.actor) };
+    const otpauthUri = ctx.deps.operators.beginEnrolment(caller.operator.id, caller.actor);
+    return { otpauthUri, qrSvg: await qrSvg(otpauthUri) };
   },
   'session.otpConfirm'(ctx) {
     const caller = callerOf(ctx);
@@ -162,6 +110,7 @@ export const HANDLERS: Record<RouteId, Handler> = {
     const now = ctx.deps.clock().getTime();
     return {
       ...userView(u),
+      otp: ctx.deps.users.otpStatus(u),
       certificates: ctx.deps.certificates.queryCertificates({ username: u.username, now, limit: 100 }).map((c) => certSummary(c, now)),
       devices: ctx.deps.queries.devicesOwnedBy(u.username),
       recentDecisions: ctx.deps.queries.decisions({ user: u.username, limit: 20 }),
@@ -201,31 +150,27 @@ export const HANDLERS: Record<RouteId, Handler> = {
     const limit = limitOf(ctx);
     const status = query(ctx, 'status');
     if (status !== undefined && !['valid', 'revoked', 'expired', 'hold'].includes(status)) throw new ApiError('BAD_INPUT', 'status is valid, revoked, expired or hold');
-    const serial = query(ctx, 'serial');
-    const cn = query(ctx, 'cn');
-    let certs: CertRecord[];
-    if (serial !== undefined || cn !== undefined) {
-      const serials = ctx.deps.queries.certificateSerials(serial !== undefined ? { serialPrefix: normalizeSerial(serial) } : { commonName: cn! }, limit);
-      certs = serials.map((s) => ctx.deps.authority.find(s));
-      if (status !== undefined) certs = certs.filter((c) => certSummary(c, now).status === status);
-    } else {
-      const user = query(ctx, 'user');
-      certs = ctx.deps.certificates.queryCertificates({
-        now, limit, ...(user !== undefined ? { username: user } : {}), ...(status !== undefined ? { status: status as 'valid' } : {}),
-      });
-    }
-    return { items: certs.map((c) => certSummary(c, now)) };
+    const serial = query(ctx, 'serial'); const cn = query(ctx, 'cn'); const user = query(ctx, 'user'); const cursor = query(ctx, 'cursor');
+    // Filters combine; keyset paging through an index per filter (store/console-queries.ts certificatePage).
+    const page = ctx.deps.queries.certificatePage({
+      now, limit, ...(serial !== undefined ? { serialPrefix: normalizeSerial(serial) } : {}), ...(cn !== undefined ? { commonName: cn } : {}),
+      ...(user !== undefined ? { user } : {}), ...(status !== undefined ? { status: status as 'valid' } : {}),
+      ...(cursor !== undefined ? { cursor: Buffer.from(cursor, 'base64url').toString('utf8') } : {}),
+    });
+    const certs: CertRecord[] = page.items.map((s) => ctx.deps.authority.find(s));
+    return { items: certs.map((c) => certSummary(c, now)), ...(page.nextCursor !== undefined ? { nextCursor: Buffer.from(page.nextCursor, 'utf8').toString('base64url') } : {}) };
   },
   'certs.get'(ctx) {
-    return certDecoded(ctx.deps.authority.find(param(ctx, 'serial')), ctx.deps.clock().getTime());
+    const cert = ctx.deps.authority.find(param(ctx, 'serial'));
+    return { ...certDecoded(cert, ctx.deps.clock().getTime()), device: ctx.deps.devices.certificateDevice(cert.serial) ?? null };
   },
   'certs.revoke'(ctx) {
     const caller = callerOf(ctx);
     const reason = optString(body(ctx), 'reason', 64) ?? 'unspecified';
     if (!(REVOCATION_REASONS as readonly string[]).includes(reason)) throw new ApiError('BAD_INPUT', `reason is one of ${REVOCATION_REASONS.join(', ')}`);
     const cert = ctx.deps.authority.find(param(ctx, 'serial'));
-    // The helpdesk acts on users' certificates, never on servers' or authbox's own.
-    if (caller.operator.role !== 'admin' && cert.username === null) throw new ApiError('FORBIDDEN', 'only an admin revokes a certificate that belongs to no user');
+    // The helpdesk acts on users' certificates (and their devices'), never on servers' or authbox's own.
+    if (caller.operator.role !== 'admin' && !ownedByUser(ctx, cert)) throw new ApiError('FORBIDDEN', 'only an admin revokes a certificate that belongs to no user');
     const done = ctx.deps.authority.revoke(cert.serial, CrlReason[reason as keyof typeof CrlReason], caller.actor);
     return certSummary(done, ctx.deps.clock().getTime());
   },
@@ -257,7 +202,11 @@ export const HANDLERS: Record<RouteId, Handler> = {
   },
 
   'policies.get'(ctx) {
-    return { groups: ctx.deps.policy.load().groups, methods: ctx.deps.policy.methodsByKind() };
+    const snapshot = ctx.deps.policy.load();
+    return {
+      groups: snapshot.groups, methods: ctx.deps.policy.methodsByKind(),
+      factors: Object.values(ctx.deps.policy.factorsByKind()), otpGroups: snapshot.otpGroups,
+    };
   },
   'policies.putGroup'(ctx) {
     const b = body(ctx);
@@ -284,6 +233,24 @@ export const HANDLERS: Record<RouteId, Handler> = {
     ctx.res.status(204).end();
     return undefined;
   },
+  'policies.putFactors'(ctx) {
+    const b = body(ctx);
+    const setting = (k: string): FactorSetting | undefined => {
+      const v = optString(b, k, 16);
+      if (v !== undefined && !(FACTOR_SETTINGS as readonly string[]).includes(v)) throw new ApiError('BAD_INPUT', `"${k}" is ${FACTOR_SETTINGS.join(' or ')}`);
+      return v as FactorSetting | undefined;
+    };
+    const otp = setting('otp'); const tunnelClientCert = setting('tunnelClientCert');
+    const kind = param(ctx, 'kind') as NasKind;
+    if (!NAS_KINDS.includes(kind)) throw new ApiError('BAD_INPUT', `the kind is one of ${NAS_KINDS.join(', ')}`);
+    return ctx.deps.policy.setFactors(kind, { ...(otp ? { otp } : {}), ...(tunnelClientCert ? { tunnelClientCert } : {}) }, callerOf(ctx).actor);
+  },
+  'policies.putGroupOtp'(ctx) {
+    const required = body(ctx).required;
+    if (typeof required !== 'boolean') throw new ApiError('BAD_INPUT', '"required" is true or false');
+    ctx.deps.policy.setGroupOtp(param(ctx, 'group'), required, callerOf(ctx).actor);
+    return { group: param(ctx, 'group'), required };
+  },
   'policies.putMethods'(ctx) {
     const methods = body(ctx).methods;
     if (methods !== null && (!Array.isArray(methods) || !methods.every((m) => typeof m === 'string'))) {
@@ -297,9 +264,13 @@ export const HANDLERS: Record<RouteId, Handler> = {
     const outcome = query(ctx, 'outcome');
     if (outcome !== undefined && outcome !== 'accept' && outcome !== 'reject') throw new ApiError('BAD_INPUT', 'outcome is accept or reject');
     const user = query(ctx, 'user'); const nas = query(ctx, 'nas');
+    const method = query(ctx, 'method');
+    // The log also holds 'eap' (refused before a method was chosen): any method name, checked for shape.
+    if (method !== undefined && !/^[a-z0-9-]{1,32}$/.test(method)) throw new ApiError('BAD_INPUT', `method is a method name (${AUTH_METHODS.join(', ')}, eap)`);
     const since = timeOf(ctx, 'since'); const until = timeOf(ctx, 'until'); const before = intOf(ctx, 'before');
     const items = ctx.deps.queries.decisions({
       limit: limitOf(ctx), ...(user !== undefined ? { user } : {}), ...(nas !== undefined ? { nas } : {}), ...(outcome !== undefined ? { outcome } : {}),
+      ...(method !== undefined ? { method } : {}),
       ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}), ...(before !== undefined ? { before } : {}),
     });
     return { items, ...(items.length > 0 ? { nextBefore: items[items.length - 1]!.id } : {}) };
@@ -320,6 +291,10 @@ export const HANDLERS: Record<RouteId, Handler> = {
   'openapi'() {
     return OPENAPI;
   },
+};
+
+export const HANDLERS: Record<RouteId, Handler> = {
+  ...CORE_HANDLERS, ...CERT_HANDLERS, ...CONSOLE_HANDLERS, ...DIRECTORY_HANDLERS, ...OPERATOR_HANDLERS,
 };
 
 function auditRows(ctx: HandlerContext, limit: number) {

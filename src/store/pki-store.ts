@@ -25,6 +25,16 @@ const toCert = (r: CertRow): CertRecord => ({
   notAfter: r.not_after, issuedAt: r.issued_at, der: r.der, status: r.status, revokedAt: r.revoked_at, reason: r.reason,
 });
 
+/**
+ * SQL for a status filter. 'valid' and 'expired' say status >= 'valid' and the others status <
+ * 'valid' (the same under the CHECK constraint): the terms of the partial indexes of migration 15.
+ */
+export function certStatusCondition(status: 'valid' | 'revoked' | 'expired' | 'hold', now: number): { sql: string; args: unknown[] } {
+  if (status === 'valid') return { sql: "status >= 'valid' AND not_after > ?", args: [now] };
+  if (status === 'expired') return { sql: "status >= 'valid' AND not_after <= ?", args: [now] };
+  return { sql: "status < 'valid' AND status = ?", args: [status] };
+}
+
 const toCa = (r: CaRow): CaRecord => ({
   id: r.id, name: r.name, role: r.role, parentId: r.parent_id, keyId: r.key_id, certDer: r.cert_der,
   crlNumber: r.crl_number, ocspKeyId: r.ocsp_key_id, ocspCertDer: r.ocsp_cert_der,
@@ -106,10 +116,7 @@ export class SqlitePkiStore implements PkiStorage {
     const where: string[] = [];
     const args: unknown[] = [];
     if (q.username !== undefined) { where.push('username = ?'); args.push(q.username); }
-    if (q.status === 'valid') { where.push("status = 'valid' AND not_after > ?"); args.push(q.now); }
-    if (q.status === 'expired') { where.push("status = 'valid' AND not_after <= ?"); args.push(q.now); }
-    if (q.status === 'revoked') where.push("status = 'revoked'");
-    if (q.status === 'hold') where.push("status = 'hold'");
+    if (q.status !== undefined) { const c = certStatusCondition(q.status, q.now); where.push(c.sql); args.push(...c.args); }
     const sql = `SELECT * FROM certificates ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
       ORDER BY issued_at DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...args, q.limit ?? 1000) as CertRow[]).map(toCert);

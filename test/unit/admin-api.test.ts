@@ -206,14 +206,26 @@ describe('session expiry', () => {
 /** A concrete request for each route; the matrix only asks whether the role got past the gate. */
 function sample(id: RouteId): { method: string; path: string; body?: unknown } {
   const route = ROUTES.find((r) => r.id === id)!;
-  const path = route.path.replace(':name', id.startsWith('nas') ? 'no-such-nas' : 'bob').replace(':serial', userCertSerial)
-    .replace(':group', 'staff').replace(':kind', 'vpn');
+  // Harmless targets for the routes that would otherwise change what later tests rely on.
+  const paths: Partial<Record<RouteId, string>> = {
+    'certs.reissue': '/certificates/ffff0000/reissue', 'downloads.get': '/downloads/no-such-token', 'users.otpBegin': '/users/nobody-here/otp',
+    'users.otpConfirm': '/users/nobody-here/otp/confirm', 'policies.putGroupOtp': '/policies/group-otp/matrix-group',
+    'disconnects': '/disconnects?user=bob', 'ca.chain': '/ca/1/chain.pem', 'tokens.revoke': '/tokens/999999',
+    'operators.remove': '/operators/no-such-operator', 'operators.endSession': '/operators/sessions/no-such-session',
+  };
+  const path = paths[id] ?? route.path.replace(':name', id.startsWith('nas') ? 'no-such-nas' : id.startsWith('directory') ? 'no-such-source' : 'bob')
+    .replace(':serial', userCertSerial).replace(':group', 'staff').replace(':kind', 'vpn');
   const bodies: Partial<Record<RouteId, unknown>> = {
     'session.otpConfirm': { otp: '000000' },
     'certs.revoke': { reason: 'certificateHold' },
     'nas.add': { name: 'x', address: 'not an address', secret: 'long enough secret' },
     'policies.putGroup': { vlan: '42' },
     'policies.putMethods': { methods: null },
+    'policies.putFactors': { otp: 'off' }, 'policies.putGroupOtp': { required: false }, 'users.otpConfirm': { code: '000000' },
+    'certs.issue': { username: 'nobody-here' },
+    'lostDevice': { username: 'nobody-here' },
+    'tokens.create': { name: 'matrix-made' },
+    'operators.add': { username: 'x', role: 'no-such-role' },
   };
   return { method: route.method.toUpperCase(), path: API_PREFIX + path, ...(bodies[id] !== undefined ? { body: bodies[id] } : {}) };
 }
