@@ -31,6 +31,8 @@ build: node_modules/.package-lock.json
 
 $(DATA)/authbox.json: | build
 	./bin/authbox init --data $(DATA) --org "authbox demo" --public-url $(PUBLIC_URL)
+	@# The console's first administrator; its generated password is printed once, here.
+	./bin/authbox admin add --data $(DATA) --username admin --role admin
 
 run: build $(DATA)/authbox.json
 	./bin/authbox serve --data $(DATA) --http $(HTTP)

@@ -107,6 +107,9 @@ run mkdir -p "$PREFIX/opt"
 run rm -rf "$APP.new"
 run mkdir -m 0755 "$APP.new"
 run cp -a "$SRC/dist" "$SRC/bin" "$SRC/package.json" "$SRC/package-lock.json" "$SRC/node_modules" "$APP.new/"
+# The console's browser files are served from src/admin-ui/web as they are (no build step).
+run mkdir -p "$APP.new/src/admin-ui"
+run cp -a "$SRC/src/admin-ui/web" "$APP.new/src/admin-ui/"
 run mkdir -p "$APP.new/appliance"
 run cp "$SRC/appliance/CONFIG.md" "$SRC/appliance/authbox.example.json" "$SRC/appliance/authbox.service" "$APP.new/appliance/"
 # Production dependencies only: removes the compiler, test runner and type packages; offline.

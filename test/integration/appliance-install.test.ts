@@ -33,6 +33,11 @@ describe('install.sh --prefix', () => {
     const app = join(prefix, 'opt/authbox');
     expect(existsSync(join(app, 'dist/cli/main.js'))).toBe(true);
     expect(existsSync(join(app, 'node_modules/better-sqlite3'))).toBe(true);
+    // The console's pages (served as they are, no build step) and the QR code maker.
+    expect(existsSync(join(app, 'src/admin-ui/web/index.html'))).toBe(true);
+    expect(existsSync(join(app, 'src/admin-ui/web/pages/lost-device.js'))).toBe(true);
+    expect(existsSync(join(app, 'node_modules/qrcode'))).toBe(true);
+    expect(existsSync(join(app, 'node_modules/playwright-core'))).toBe(false);
     expect(existsSync(join(app, 'node_modules/vitest'))).toBe(false);
     expect(existsSync(join(app, 'node_modules/typescript'))).toBe(false);
     expect(existsSync(join(prefix, 'opt/authbox.new'))).toBe(false);
