@@ -8,7 +8,8 @@
 //       (node start-up included; `authbox ldap list` on the same folder is shown as the
 //       start-up cost) and the run's own duration from `ldap runs --json`; users and
 //       groups counted in the database;
-//   (c) CHANGES mail changes with ldapmodify, then an incremental `authbox ldap sync`;
+//   (c) CHANGES mail changes with ldapmodify, then an incremental `authbox ldap sync`; one
+//       with nothing changed; CHANGES users each added to one more group, then another;
 //   (d) RADIUS while syncing: `authbox serve` with a NAS and one local PAP user, a PAP
 //       Access-Request every RATE_MS ms from this process (one UDP socket per 256
 //       Identifiers, no retransmission, TIMEOUT_MS to answer), latency of each request:
@@ -145,11 +146,31 @@ const incrJson = JSON.parse(incr.out);
 const incrRun = runsOf(D)[0];
 log(`${CHANGES} ldapmodify changes in ${modifyS.toFixed(2)} s; incremental sync: ${incr.wall.toFixed(2)} s wall, run ${runMs(incrRun)} ms, mode ${incrJson.mode}, counts ${JSON.stringify(incrJson.counts)}`);
 if (incrJson.mode !== 'incremental' || incrRun.error) throw new Error(`incremental sync: ${incr.out}`);
-// Nothing but mail changed, and the sync does not keep mail: so nothing to update.
-if (incrJson.counts.added + incrJson.counts.disabled !== 0) throw new Error(`incremental sync changed users: ${JSON.stringify(incrJson.counts)}`);
+// Nothing but mail changed: each changed user's e-mail is updated, nothing else.
+if (incrJson.counts.added + incrJson.counts.disabled + incrJson.counts.groups !== 0 || incrJson.counts.updated !== CHANGES) {
+  throw new Error(`incremental sync: expected ${CHANGES} users updated, nothing else: ${JSON.stringify(incrJson.counts)}`);
+}
 const incrUnchanged = timedCli(['ldap', 'sync', '--data', D, '--name', 'corp', '--json']);
 const incrUnchangedRun = runsOf(D)[0];
 log(`incremental sync with no change: ${incrUnchanged.wall.toFixed(2)} s wall, run ${runMs(incrUnchangedRun)} ms`);
+// (c2) CHANGES users each added to a group they were not in (a change to the group entry,
+// not to the user's): the run reads the changed groups only.
+const groupsOfUser = (i) => new Set([i % GROUPS, ...(i % 3 >= 1 ? [(i * 7 + 1) % GROUPS] : []), ...(i % 3 === 2 ? [(i * 13 + 2) % GROUPS] : [])]);
+const groupMods = Array.from({ length: GROUPS > 3 ? CHANGES : 0 }, (_, k) => {
+  const i = 2 + Math.floor((k * USERS) / CHANGES);
+  let g = (i + 17) % GROUPS;
+  while (groupsOfUser(i).has(g)) g = (g + 1) % GROUPS;
+  return `dn: cn=group${g},${GROUPS_DN}\nchangetype: modify\nadd: member\nmember: ${userDn(uidOf(i))}\n`;
+});
+let incrGroups;
+if (groupMods.length) {
+  slapd.tool('ldapmodify', [], groupMods.join('\n'));
+  const r = timedCli(['ldap', 'sync', '--data', D, '--name', 'corp', '--json']);
+  const json = JSON.parse(r.out);
+  incrGroups = { wall: r.wall, run: runsOf(D)[0], counts: json.counts };
+  log(`${CHANGES} group member additions; incremental sync: ${r.wall.toFixed(2)} s wall, run ${runMs(incrGroups.run)} ms, counts ${JSON.stringify(json.counts)}`);
+  if (json.mode !== 'incremental' || json.counts.updated !== CHANGES || json.counts.groups !== CHANGES) throw new Error(`incremental sync after group changes: ${r.out}`);
+}
 
 // ------------------------------------------------------------------ (d) RADIUS during a sync
 /** PAP Access-Request with Message-Authenticator (RFC 2865 §5.2 password hiding, RFC 3579 §3.2). */
@@ -380,11 +401,14 @@ console.log(table([
   [`incremental after ${CHANGES} mail changes (command)`, fmt(incr.wall, 3), '', '< 0.2 s', goal(incr.wall < 0.2)],
   ['  the run itself (ldap runs)', fmt(runMs(incrRun) / 1000, 3), '', '< 0.2 s', goal(runMs(incrRun) < 200)],
   ['incremental, nothing changed (command)', fmt(incrUnchanged.wall, 3), '', '', ''],
+  ['  the run itself (ldap runs)', fmt(runMs(incrUnchangedRun) / 1000, 3), '', '', ''],
+  ...(incrGroups ? [[`incremental after ${CHANGES} group member additions (command)`, fmt(incrGroups.wall, 3), '', '', ''],
+    ['  the run itself (ldap runs)', fmt(runMs(incrGroups.run) / 1000, 3), '', '< 0.2 s', goal(runMs(incrGroups.run) < 200)]] : []),
   ...(memSync ? [[`authbox ldap sync --full, ${memSync.users} users (command)`, fmt(memSync.wall, 2), '', '', ''],
     ['  the run itself (ldap runs)', fmt(memSync.runMs / 1000, 2), '', '', '']] : []),
 ]));
 console.log(`full sync: ${JSON.stringify(fullJson.counts)}; database: ${c1.users} users, ${c1.groups} groups, ${c1.memberships} memberships`);
-console.log(`incremental: mode ${incrJson.mode}, ${JSON.stringify(incrJson.counts)} (mail is read but not kept, so mail changes update nobody)`);
+console.log(`incremental: mode ${incrJson.mode}, ${JSON.stringify(incrJson.counts)} (each mail change updates that user's e-mail)`);
 console.log(`\nRADIUS PAP, one request every ${RATE_MS} ms, during a sync (latency in ms; timeout ${TIMEOUT_MS} ms; gap: longest time without an answer)`);
 console.log(table([
   ['phase', 'requests', 'accepted', 'timeouts', 'p50', 'p99', 'max', 'gap'],
@@ -403,5 +427,5 @@ console.log(table([
 ]));
 if (memSync) console.log(`the ${memSync.users}-user full sync (CLI) peaked at ${fmt(memSync.cliPeakMiB, 0)} MiB resident`);
 if (process.env.BENCH_JSON) {
-  writeFileSync(process.env.BENCH_JSON, JSON.stringify({ USERS, GROUPS, CHANGES, MEM_USERS, floorS, full, fullRun, incr: incr.wall, incrRun, d1Stats, d2Stats, d2Run, rss, memSync }, null, 2));
+  writeFileSync(process.env.BENCH_JSON, JSON.stringify({ USERS, GROUPS, CHANGES, MEM_USERS, floorS, full, fullRun, incr: incr.wall, incrRun, incrUnchangedRun, incrGroups, d1Stats, d2Stats, d2Run, rss, memSync }, null, 2));
 }

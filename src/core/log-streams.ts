@@ -22,8 +22,11 @@ export interface AuditSource {
  * (another process), so the table is read by id every pollMs; rows written while no daemon
  * ran are not sent (they stay in the audit table).
  */
-/** Audit rows logged per turn of the event loop. */
-const AUDIT_CHUNK = 200;
+/**
+ * Audit rows logged per turn of the event loop: 200 (pino with redaction, written at once)
+ * took 5-30 ms a turn on a loaded box after a 10,000-user sync; 50 stay within a few ms.
+ */
+const AUDIT_CHUNK = 50;
 
 export class AuditForwarder {
   private last: number;

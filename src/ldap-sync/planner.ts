@@ -1,11 +1,13 @@
 // The sync plan: a pure function of what the directory returned and what authbox holds.
 // A user that vanished is disabled, never deleted, and only a full run can see that; an
-// incremental run reads only entries changed since the watermark. A name already used by
-// a local user, or by another source, is never taken over: it is reported as a conflict.
-import { validateGroupName, validateUsername, type UserRecord } from '../core/users.js';
+// incremental run reads only entries changed since the watermark, and is given only the
+// users and links those entries touch. A name already used by a local user, or by another
+// source, is never taken over: it is reported as a conflict.
+import { validateGroupName, validateProfile, validateUsername, type UserRecord } from '../core/users.js';
 import type { DirectoryUser, GroupIndex, Preset } from './presets.js';
 import { markerAfter } from './presets.js';
 import type { UserLink } from './source.js';
+import type { DirectoryProfile } from './users-port.js';
 
 export type SyncMode = 'full' | 'incremental';
 export const FULL_RUN_INTERVAL_MS = 24 * 60 * 60 * 1000;
@@ -19,6 +21,8 @@ export interface PlanItem {
   groups?: string[];
   /** Group memberships added plus removed. */
   groupChanges: number;
+  /** Display name and e-mail from the directory, when they change (always for 'add'). */
+  profile?: DirectoryProfile;
   reason?: 'vanished' | 'directory';
 }
 
@@ -28,6 +32,8 @@ export interface SeenLink {
   remoteId: string;
   dn: string;
   enabledInDirectory: boolean;
+  /** The link before this run; absent for a user the run adds. */
+  before?: UserLink;
 }
 
 export interface Plan {
@@ -35,8 +41,8 @@ export interface Plan {
   items: PlanItem[];
   /** Links to refresh: every user the directory returned and authbox keeps. */
   seen: SeenLink[];
-  /** Linked users not returned by a full run. */
-  vanished: number[];
+  /** Links of users not returned by a full run. */
+  vanished: UserLink[];
   conflicts: { username: string; reason: string }[];
   skipped: string[];
   watermark: string | null;
@@ -45,20 +51,48 @@ export interface Plan {
   activeLinked: number;
 }
 
+/**
+ * An incremental run's group entries (OpenLDAP): only those changed since the last run. A
+ * linked user keeps its stored groups but for the changed ones, which the delta decides.
+ */
+export interface GroupDelta {
+  /** The changed groups' names, lower case. */
+  changed: ReadonlySet<string>;
+  /** The changed groups, with their members. */
+  index: GroupIndex;
+  /** Groups, changed or not, holding a user the run adds (found by a search on member). */
+  lookup?: GroupIndex;
+}
+
 export interface PlanInput {
   mode: SyncMode;
   preset: Preset;
   directory: DirectoryUser[];
-  /** From group entries (OpenLDAP); fills users' groups when the preset reads them there. */
+  /** From every group entry (OpenLDAP); fills users' groups when the preset reads them there. */
   groupIndex?: GroupIndex;
+  /** Instead of groupIndex on an incremental run: only the changed groups. */
+  groupDelta?: GroupDelta;
+  /** With groupDelta: linked users the run did not return whose membership of a changed group changed. */
+  recheck?: UserLink[];
+  /** Every link of the source on a full run; on an incremental one, at least those of the users involved. */
   links: UserLink[];
+  /** Every user on a full run; on an incremental one, at least the linked ones and those with a returned name. */
   users: UserRecord[];
   watermark: string | null;
+  /** Enabled linked users of the source, when `links` holds only some of them. */
+  activeLinked?: number;
 }
 
-/** Full when asked, when there is no watermark yet, or when the last full run is a day old. */
-export function chooseMode(source: { watermark: string | null; lastFullAt: number | null }, now: number, forceFull: boolean): SyncMode {
+/**
+ * Full when asked, when there is no watermark yet (for group entries too, when the source
+ * reads them), or when the last full run is a day old.
+ */
+export function chooseMode(
+  source: { watermark: string | null; lastFullAt: number | null; groupWatermark?: string | null },
+  now: number, forceFull: boolean, readsGroupEntries = false,
+): SyncMode {
   if (forceFull || source.watermark === null || source.lastFullAt === null) return 'full';
+  if (readsGroupEntries && (source.groupWatermark ?? null) === null) return 'full';
   return now - source.lastFullAt >= FULL_RUN_INTERVAL_MS ? 'full' : 'incremental';
 }
 
@@ -95,7 +129,7 @@ export function planSync(input: PlanInput): Plan {
   const plan: Plan = {
     mode: input.mode, items: [], seen: [], vanished: [], conflicts: [], skipped: [], watermark: input.watermark,
     counts: { added: 0, updated: 0, disabled: 0, groups: 0, conflicts: 0 },
-    activeLinked: input.links.filter((l) => usersById.get(l.userId)?.enabled).length,
+    activeLinked: input.activeLinked ?? input.links.filter((l) => usersById.get(l.userId)?.enabled).length,
   };
   const seenRemote = new Set<string>();
   const seenNames = new Set<string>();
@@ -115,10 +149,10 @@ export function planSync(input: PlanInput): Plan {
       continue;
     }
     seenNames.add(key(d.username));
-    const rawGroups = input.groupIndex ? input.groupIndex.groupsOf(d.dn, d.username) : (d.groups ?? []);
-    const groups = validGroups(rawGroups, plan.skipped, d.username);
     const link = linkByRemote.get(d.remoteId);
     const linked = link ? usersById.get(link.userId) : undefined;
+    const groups = validGroups(groupsFrom(input, d.dn, d.username, linked?.groups) ?? d.groups ?? [], plan.skipped, d.username);
+    const profile = directoryProfile(d, plan.skipped);
     if (!linked) {
       const taken = usersByName.get(key(d.username));
       if (taken) {
@@ -129,7 +163,9 @@ export function planSync(input: PlanInput): Plan {
         });
         continue;
       }
-      plan.items.push({ action: 'add', username: d.username, groups, groupChanges: groups.length, ...(d.disabled ? { reason: 'directory' as const } : {}) });
+      plan.items.push({
+        action: 'add', username: d.username, groups, groupChanges: groups.length, profile, ...(d.disabled ? { reason: 'directory' as const } : {}),
+      });
       plan.seen.push({ userId: undefined, username: d.username, remoteId: d.remoteId, dn: d.dn, enabledInDirectory: !d.disabled });
       continue;
     }
@@ -137,20 +173,21 @@ export function planSync(input: PlanInput): Plan {
       plan.conflicts.push({ username: d.username, reason: `renamed in the directory from "${linked.username}"; authbox does not rename users, so it is left as it is` });
       continue;
     }
-    plan.seen.push({ userId: linked.id, username: linked.username, remoteId: d.remoteId, dn: d.dn, enabledInDirectory: !d.disabled });
-    addChange(plan, linked, link!, groups, !d.disabled, 'directory');
+    plan.seen.push({ userId: linked.id, username: linked.username, remoteId: d.remoteId, dn: d.dn, enabledInDirectory: !d.disabled, before: link! });
+    addChange(plan, linked, link!, groups, !d.disabled, 'directory', profile);
   }
 
   // Incremental runs with groups from group entries: a membership change touches the
-  // group, not the user, so recheck every linked user the run did not return.
-  if (input.mode === 'incremental' && input.groupIndex) {
-    for (const link of input.links) {
-      if (seenRemote.has(link.remoteId) || link.vanished) continue;
-      const user = usersById.get(link.userId);
-      if (!user) continue;
-      const groups = validGroups(input.groupIndex.groupsOf(link.dn, user.username), plan.skipped, user.username);
-      addChange(plan, user, link, groups, undefined, 'directory');
-    }
+  // group, not the user, so recheck the linked users the run did not return: those of the
+  // changed groups' members that came or went (groupDelta), or every one (groupIndex).
+  const recheck = input.mode !== 'incremental' ? [] : input.groupDelta ? (input.recheck ?? []) : input.groupIndex ? input.links : [];
+  for (const link of recheck) {
+    if (seenRemote.has(link.remoteId) || link.vanished) continue;
+    seenRemote.add(link.remoteId);
+    const user = usersById.get(link.userId);
+    if (!user) continue;
+    const groups = validGroups(groupsFrom(input, link.dn, user.username, user.groups) ?? [], plan.skipped, user.username);
+    addChange(plan, user, link, groups, undefined, 'directory');
   }
 
   if (input.mode === 'full') {
@@ -158,7 +195,7 @@ export function planSync(input: PlanInput): Plan {
       if (seenRemote.has(link.remoteId)) continue;
       const user = usersById.get(link.userId);
       if (!user) continue;
-      plan.vanished.push(user.id);
+      plan.vanished.push(link);
       if (user.enabled) plan.items.push({ action: 'disable', username: user.username, userId: user.id, groupChanges: 0, reason: 'vanished' });
     }
   }
@@ -173,18 +210,43 @@ export function planSync(input: PlanInput): Plan {
   return plan;
 }
 
-/** enabled: what the directory says (undefined: not known in this run). */
-function addChange(plan: Plan, user: UserRecord, link: UserLink, groups: string[], enabled: boolean | undefined, reason: 'directory'): void {
+/** Groups from group entries (full index, or the delta over the stored ones); undefined: the preset reads them on the user. */
+function groupsFrom(input: PlanInput, dn: string, username: string, stored: readonly string[] | undefined): string[] | undefined {
+  if (input.groupIndex) return input.groupIndex.groupsOf(dn, username);
+  const delta = input.groupDelta;
+  if (!delta) return undefined;
+  const kept = (stored ?? []).filter((g) => !delta.changed.has(key(g)));
+  return [...kept, ...delta.index.groupsOf(dn, username), ...(delta.lookup?.groupsOf(dn, username) ?? [])];
+}
+
+/** What the directory says of name and e-mail; a value authbox would refuse is left out (and reported), not a failed run. */
+function directoryProfile(d: DirectoryUser, skipped: string[]): DirectoryProfile {
+  const checked = (field: 'displayName' | 'email', value: string | undefined): string | null => {
+    if (value === undefined) return null;
+    try {
+      validateProfile({ [field]: value });
+      return value;
+    } catch (e) {
+      skipped.push(`${d.username}: ${field} ignored (${(e as Error).message})`);
+      return null;
+    }
+  };
+  return { displayName: checked('displayName', d.displayName), email: checked('email', d.mail) };
+}
+
+/** enabled: what the directory says (undefined: not known in this run); profile likewise. */
+function addChange(plan: Plan, user: UserRecord, link: UserLink, groups: string[], enabled: boolean | undefined, reason: 'directory', profile?: DirectoryProfile): void {
   const delta = groupDelta(user.groups, groups);
+  const profileChanged = profile !== undefined && (profile.displayName !== user.displayName || profile.email !== user.email);
   let action: PlanItem['action'] | undefined;
   if (enabled === false && user.enabled) action = 'disable';
   // Only what the sync disabled is enabled again; an administrator's disable stands.
   else if (enabled === true && !user.enabled && (link.syncDisabled || link.vanished)) action = 'enable';
-  else if (delta > 0) action = 'update';
+  else if (delta > 0 || profileChanged) action = 'update';
   if (!action) return;
   plan.items.push({
     action, username: user.username, userId: user.id, groupChanges: delta,
-    ...(delta > 0 ? { groups } : {}), ...(action === 'disable' ? { reason } : {}),
+    ...(delta > 0 ? { groups } : {}), ...(profileChanged ? { profile } : {}), ...(action === 'disable' ? { reason } : {}),
   });
 }
 

@@ -1,5 +1,6 @@
 // What a directory's attributes mean: the two presets (Active Directory, OpenLDAP) and
 // the mapping of one search entry to a DirectoryUser. `--map field=attribute` overrides.
+import { ldapFilter } from './filter.js';
 
 export const PRESETS = ['ad', 'openldap'] as const;
 export type Preset = (typeof PRESETS)[number];
@@ -30,6 +31,8 @@ export const DEFAULT_USER_FILTER: Record<Preset, string> = {
 };
 
 export const OPENLDAP_GROUP_FILTER = '(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=posixGroup))';
+/** What is read of a group entry: its name and members (DNs, or uids for posixGroup). */
+export const OPENLDAP_GROUP_ATTRIBUTES = ['cn', 'member', 'uniqueMember', 'memberUid'] as const;
 
 /** MS-ADTS 2.2.16: ACCOUNTDISABLE. */
 export const UF_ACCOUNTDISABLE = 0x2;
@@ -40,6 +43,14 @@ const FILETIME_UNIX_OFFSET_MS = 11_644_473_600_000n;
 export function effectiveMap(preset: Preset, overrides: AttributeMap): Required<Pick<AttributeMap, 'username' | 'remoteId'>> & AttributeMap {
   const map = { ...PRESET_MAPS[preset], ...overrides };
   return { ...map, username: map.username!, remoteId: map.remoteId! };
+}
+
+/**
+ * OpenLDAP with the preset's modifyTimestamp: entries are marked by entryCSN where the server
+ * has it (see ENTRY_CSN), modifyTimestamp otherwise. A --map'ed marker is used as it is.
+ */
+function marksByCsn(preset: Preset, map: AttributeMap): boolean {
+  return preset === 'openldap' && map.changeMarker?.toLowerCase() === 'modifytimestamp';
 }
 
 export type AttributeValue = string | string[] | Buffer | Buffer[];
@@ -141,7 +152,7 @@ export function mapEntry(entry: RawEntry, preset: Preset, overrides: AttributeMa
   const displayName = first(get(entry, map.displayName));
   const mail = first(get(entry, map.mail));
   const upn = first(get(entry, map.upn));
-  const marker = first(get(entry, map.changeMarker));
+  const marker = (marksByCsn(preset, map) ? first(get(entry, ENTRY_CSN)) : undefined) ?? first(get(entry, map.changeMarker));
   if (displayName) user.displayName = displayName;
   if (mail) user.mail = mail;
   if (upn) user.upn = upn;
@@ -153,7 +164,7 @@ export function mapEntry(entry: RawEntry, preset: Preset, overrides: AttributeMa
 /** The attributes to ask for. */
 export function requestedAttributes(preset: Preset, overrides: AttributeMap): string[] {
   const map = effectiveMap(preset, overrides);
-  return [...new Set(Object.values(map).filter((a): a is string => !!a))];
+  return [...new Set([...Object.values(map).filter((a): a is string => !!a), ...(marksByCsn(preset, map) ? [ENTRY_CSN] : [])])];
 }
 
 /** Group membership read from group entries (OpenLDAP): by member DN and by memberUid. */
@@ -170,6 +181,11 @@ export class GroupIndex {
       this.put(this.byDn, normalizeDn(dn), name);
     }
     for (const uid of values(get(entry, 'memberUid'))) this.put(this.byUid, uid.toLowerCase(), name);
+  }
+
+  /** Every member DN (as normalizeDn writes it) and memberUid (lower case) of the indexed groups. */
+  memberKeys(): { dnKeys: string[]; uids: string[] } {
+    return { dnKeys: [...this.byDn.keys()], uids: [...this.byUid.keys()] };
   }
 
   groupsOf(dn: string, username: string): string[] {
@@ -190,9 +206,45 @@ export function changedSinceFilter(preset: Preset, attribute: string, watermark:
   return { attribute, value: watermark };
 }
 
+/** The latest change marker of these entries, or `since` when none is later. */
+export function latestMarker(preset: Preset, entries: readonly RawEntry[], attribute: string, since: string | null): string | null {
+  let latest = since;
+  for (const e of entries) {
+    const m = first(get(e, attribute));
+    if (m && markerAfter(preset, m, latest ?? undefined)) latest = m;
+  }
+  return latest;
+}
+
+/**
+ * OpenLDAP's change sequence number: the time of an entry's last change to the microsecond,
+ * with an ordering rule (CSNOrderingMatch). The watermarks use it where the server has it, so
+ * that an incremental run reads again only the last entry changed, not every entry changed in
+ * the same second as that one (modifyTimestamp counts whole seconds: after a bulk load, that
+ * is every entry; and a group entry carries its whole member list).
+ */
+export const ENTRY_CSN = 'entryCSN';
+const isCsn = (v: string): boolean => v.includes('#');
+
+/** The filter part that selects entries changed since a watermark: by entryCSN when it is one, else by `attribute`. */
+export function changedSinceClause(preset: Preset, attribute: string, watermark: string): string {
+  if (isCsn(watermark)) return ldapFilter`(entryCSN>=${watermark})`;
+  const since = changedSinceFilter(preset, attribute, watermark);
+  return `(${since.attribute}>=${ldapFilter`${since.value}`})`;
+}
+
+/** The new group watermark: the latest entryCSN when the entries have one, else the latest `attribute`. */
+export function latestGroupMarker(preset: Preset, entries: readonly RawEntry[], attribute: string, since: string | null): string | null {
+  const csn = latestMarker('openldap', entries, ENTRY_CSN, since !== null && isCsn(since) ? since : null);
+  return csn ?? latestMarker(preset, entries, attribute, since);
+}
+
 /** Whether marker a is later than b (uSNChanged numerically, GeneralizedTime as text). */
 export function markerAfter(preset: Preset, a: string, b: string | undefined): boolean {
   if (b === undefined) return true;
   if (preset === 'ad' && /^\d+$/.test(a) && /^\d+$/.test(b)) return BigInt(a) > BigInt(b);
+  // A CSN against a modifyTimestamp (a watermark kept before CSNs were): entries read with
+  // (modifyTimestamp>=b) are not earlier than b, and a CSN of b's second is the finer mark.
+  if (isCsn(a) !== isCsn(b)) return isCsn(a) ? a.slice(0, 14) >= b.slice(0, 14) : a.slice(0, 14) > b.slice(0, 14);
   return a > b;
 }

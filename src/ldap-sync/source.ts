@@ -30,11 +30,13 @@ export interface LdapSourceRecord {
   maxDisableShare: number;
   certPolicy: CertPolicy;
   watermark: string | null;
+  /** The same for group entries (OpenLDAP groups); null until a full run read them. */
+  groupWatermark: string | null;
   lastFullAt: number | null;
   createdAt: number;
 }
 
-export type NewLdapSourceRow = Omit<LdapSourceRecord, 'id' | 'watermark' | 'lastFullAt' | 'createdAt'> & { at: number };
+export type NewLdapSourceRow = Omit<LdapSourceRecord, 'id' | 'watermark' | 'groupWatermark' | 'lastFullAt' | 'createdAt'> & { at: number };
 
 export interface SyncRunRecord {
   id: number;
@@ -73,7 +75,8 @@ export interface LdapStorage {
   listSources(): LdapSourceRecord[];
   /** Runs fn in one immediate transaction (nested writes become savepoints). */
   transaction<T>(fn: () => T): T;
-  setWatermark(sourceId: number, watermark: string | null, fullAt: number | null): void;
+  /** groupWatermark undefined: left as it is. */
+  setWatermark(sourceId: number, watermark: string | null, fullAt: number | null, groupWatermark?: string | null): void;
   recordRun(run: Omit<SyncRunRecord, 'id'>): number;
   listRuns(sourceId: number, limit?: number): SyncRunRecord[];
   links(sourceId: number): UserLink[];
@@ -82,6 +85,17 @@ export interface LdapStorage {
   /** Every link, whatever the source, by user id. */
   linkOfUser(userId: number): UserLink | undefined;
   upsertLink(link: UserLink): void;
+  // What an incremental run reads instead of every link: only the entries it is told about.
+  linksByRemoteIds(sourceId: number, remoteIds: readonly string[]): UserLink[];
+  /** By the DN as normalizeDn() writes it. */
+  linksByDnKeys(sourceId: number, dnKeys: readonly string[]): UserLink[];
+  /** Case-insensitive. */
+  linksByUsernames(sourceId: number, usernames: readonly string[]): UserLink[];
+  linksOfUsers(sourceId: number, userIds: readonly number[]): UserLink[];
+  /** The source's linked users holding one of these groups (case-insensitive), once per membership. */
+  linkedMembers(sourceId: number, groups: readonly string[]): { link: UserLink; username: string; group: string }[];
+  /** Linked users that are enabled: the base of the safety share. */
+  countActiveLinks(sourceId: number): number;
 }
 
 export const bindPasswordAad = (name: string): string => `ldap:${name}`;

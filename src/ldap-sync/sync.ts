@@ -5,12 +5,14 @@ import type { Actor } from '../core/actor.js';
 import type { Logger } from '../core/logger.js';
 import { DirectoryConnection, type DirectoryTimeouts } from './directory.js';
 import { LdapError, isLdapError } from './errors.js';
-import { andFilter, ldapFilter } from './filter.js';
+import { andFilter } from './filter.js';
+import { readIncremental, type IncrementalRead } from './incremental.js';
 import { chooseMode, exceedsDisableShare, planSync, type Plan, type SyncMode } from './planner.js';
 import {
-  changedSinceFilter, effectiveMap, GroupIndex, mapEntry, OPENLDAP_GROUP_FILTER, requestedAttributes, type DirectoryUser,
+  changedSinceClause, effectiveMap, ENTRY_CSN, GroupIndex, latestGroupMarker, mapEntry, OPENLDAP_GROUP_ATTRIBUTES, OPENLDAP_GROUP_FILTER,
+  requestedAttributes, type DirectoryUser, type Preset,
 } from './presets.js';
-import type { LdapSourceRecord, LdapSourceService, LdapStorage } from './source.js';
+import type { LdapSourceRecord, LdapSourceService, LdapStorage, UserLink } from './source.js';
 import type { SyncUsers } from './users-port.js';
 
 /** Revokes a user's certificates (reason affiliationChanged); returns how many. */
@@ -49,6 +51,11 @@ export interface LdapSyncDeps {
 
 export const syncActor = (source: string): Actor => ({ actor: `ldap-sync:${source}`, source: 'sync' });
 
+/** Whether the source's groups come from group entries (OpenLDAP without a mapped memberOf). */
+export function readsGroupEntries(source: { preset: Preset; attributeMap: LdapSourceRecord['attributeMap'] }): boolean {
+  return source.preset === 'openldap' && !effectiveMap(source.preset, source.attributeMap).groups;
+}
+
 export class LdapSync {
   private readonly clock: () => Date;
 
@@ -73,7 +80,7 @@ export class LdapSync {
     const source = this.deps.sources.get(name);
     const by = options.by ?? syncActor(source.name);
     const startedAt = this.clock().getTime();
-    const mode = chooseMode(source, startedAt, options.full ?? false);
+    const mode = chooseMode(source, startedAt, options.full ?? false, readsGroupEntries(source));
     const dryRun = options.dryRun ?? false;
     const record = (plan: Plan | undefined, error: string | null): number => this.deps.storage.recordRun({
       sourceId: source.id, startedAt, endedAt: this.clock().getTime(), mode, dryRun,
@@ -82,11 +89,10 @@ export class LdapSync {
     });
     let plan: Plan | undefined;
     try {
-      const { directory, groupIndex } = await this.read(source, mode);
-      plan = planSync({
-        mode, preset: source.preset, directory, ...(groupIndex ? { groupIndex } : {}),
-        links: this.deps.storage.links(source.id), users: this.deps.users.list(), watermark: source.watermark,
-      });
+      const read = await this.read(source, mode);
+      plan = planSync(read.input);
+      // No group entry yet: the users' mark will do, both come from the server's one clock.
+      const groupWatermark = read.groupWatermark === undefined ? undefined : (read.groupWatermark ?? plan.watermark);
       if (!dryRun && !options.force && exceedsDisableShare(plan, source.maxDisableShare)) {
         const share = Math.round((100 * plan.counts.disabled) / Math.max(plan.activeLinked, 1));
         throw new LdapError('LDAP_SAFETY_STOP',
@@ -98,7 +104,7 @@ export class LdapSync {
       }
       const finalPlan = plan;
       const { revoked, runId } = this.deps.storage.transaction(() => {
-        const revokedCount = this.apply(source, finalPlan, mode, startedAt, by);
+        const revokedCount = this.apply(source, finalPlan, mode, startedAt, by, groupWatermark);
         return { revoked: revokedCount, runId: record(finalPlan, null) };
       });
       this.deps.log.info({ source: source.name, mode, ...plan.counts, revokedCertificates: revoked }, 'ldap sync applied');
@@ -122,12 +128,11 @@ export class LdapSync {
     );
   }
 
-  private async read(source: LdapSourceRecord, mode: SyncMode): Promise<{ directory: DirectoryUser[]; groupIndex?: GroupIndex }> {
+  private async read(source: LdapSourceRecord, mode: SyncMode): Promise<IncrementalRead> {
     const map = effectiveMap(source.preset, source.attributeMap);
     let filter = source.userFilter;
     if (mode === 'incremental' && source.watermark !== null && map.changeMarker) {
-      const since = changedSinceFilter(source.preset, map.changeMarker, source.watermark);
-      filter = andFilter(source.userFilter, `(${since.attribute}>=${ldapFilter`${since.value}`})`);
+      filter = andFilter(source.userFilter, changedSinceClause(source.preset, map.changeMarker, source.watermark));
     }
     const conn = await this.open(source);
     try {
@@ -140,18 +145,25 @@ export class LdapSync {
         if ('skip' in u) this.deps.log.warn({ source: source.name, reason: u.skip }, 'ldap entry skipped');
         else directory.push(u);
       }
-      if (source.preset !== 'openldap' || map.groups) return { directory };
+      const groupEntries = readsGroupEntries(source);
+      if (mode === 'incremental') {
+        return await readIncremental({ conn, source, storage: this.deps.storage, users: this.deps.users, marker: map.changeMarker ?? '', groupEntries }, directory);
+      }
+      const input = { mode, preset: source.preset, directory, links: this.deps.storage.links(source.id), users: this.deps.users.list(), watermark: source.watermark };
+      if (!groupEntries) return { input };
       const groupIndex = new GroupIndex();
-      const groups = await conn.search(source.groupBaseDn ?? source.baseDn, OPENLDAP_GROUP_FILTER, ['cn', 'member', 'uniqueMember', 'memberUid']);
+      const marker = map.changeMarker ? [map.changeMarker, ENTRY_CSN] : [];
+      const groups = await conn.search(source.groupBaseDn ?? source.baseDn, OPENLDAP_GROUP_FILTER, [...OPENLDAP_GROUP_ATTRIBUTES, ...marker]);
       for (const g of groups) groupIndex.add(g);
-      return { directory, groupIndex };
+      const groupWatermark = map.changeMarker ? latestGroupMarker(source.preset, groups, map.changeMarker, null) : null;
+      return { input: { ...input, groupIndex }, groupWatermark };
     } finally {
       await conn.close();
     }
   }
 
   /** Inside the one transaction. Returns the number of certificates revoked. */
-  private apply(source: LdapSourceRecord, plan: Plan, mode: SyncMode, at: number, by: Actor): number {
+  private apply(source: LdapSourceRecord, plan: Plan, mode: SyncMode, at: number, by: Actor, groupWatermark: string | null | undefined): number {
     const { users, storage, certificates } = this.deps;
     let revoked = 0;
     const ids = new Map<string, number>();
@@ -162,12 +174,15 @@ export class LdapSync {
     for (const item of plan.items) {
       if (item.action === 'add') {
         const seen = newlySeen.get(item.username)!;
-        const user = users.addSynced({ username: item.username, groups: item.groups ?? [], enabled: seen.enabledInDirectory, source: `ldap:${source.name}` }, by);
+        const user = users.addSynced({
+          username: item.username, groups: item.groups ?? [], enabled: seen.enabledInDirectory, source: `ldap:${source.name}`, ...item.profile,
+        }, by);
         ids.set(item.username, user.id);
         if (!seen.enabledInDirectory) syncDisabled.add(user.id);
         continue;
       }
       if (item.groups) users.setGroups(item.username, item.groups, by);
+      if (item.profile) users.setProfile(item.username, item.profile, by);
       if (item.action === 'disable') {
         users.setEnabled(item.username, false, by);
         syncDisabled.add(item.userId!);
@@ -176,23 +191,31 @@ export class LdapSync {
         users.setEnabled(item.username, true, by);
       }
     }
-    const links = new Map(storage.links(source.id).map((l) => [l.userId, l]));
     for (const s of plan.seen) {
       const userId = s.userId ?? ids.get(s.username)!;
-      const before = links.get(userId);
+      const before = s.before;
       const wasSyncDisabled = (before?.syncDisabled ?? false) || (before?.vanished ?? false);
       const enabledItem = enabledByPlan.has(userId);
-      storage.upsertLink({
+      const link = {
         userId, sourceId: source.id, remoteId: s.remoteId, dn: s.dn, lastSeen: at, vanished: false,
         syncDisabled: syncDisabled.has(userId) || (wasSyncDisabled && !enabledItem && !s.enabledInDirectory),
-      });
+      };
+      // An incremental run writes only what changed (it re-reads the last second's entries, as
+      // modifyTimestamp has a resolution of one second); a full run also records when it saw each.
+      if (mode === 'incremental' && before && sameLink(before, link)) continue;
+      storage.upsertLink(link);
     }
-    for (const userId of plan.vanished) {
-      const link = links.get(userId);
-      if (!link) continue;
-      storage.upsertLink({ ...link, vanished: true, syncDisabled: link.syncDisabled || syncDisabled.has(userId) });
+    for (const link of plan.vanished) {
+      storage.upsertLink({ ...link, vanished: true, syncDisabled: link.syncDisabled || syncDisabled.has(link.userId) });
     }
-    storage.setWatermark(source.id, plan.watermark, mode === 'full' ? at : null);
+    const groupMarkChanged = groupWatermark !== undefined && groupWatermark !== source.groupWatermark;
+    if (mode === 'full' || plan.watermark !== source.watermark || groupMarkChanged) {
+      storage.setWatermark(source.id, plan.watermark, mode === 'full' ? at : null, groupWatermark);
+    }
     return revoked;
   }
+}
+
+function sameLink(a: UserLink, b: UserLink): boolean {
+  return a.sourceId === b.sourceId && a.remoteId === b.remoteId && a.dn === b.dn && a.vanished === b.vanished && a.syncDisabled === b.syncDisabled;
 }

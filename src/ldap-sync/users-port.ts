@@ -3,13 +3,23 @@
 import type { Actor } from '../core/actor.js';
 import type { UserRecord, UserService } from '../core/users.js';
 
+/** Display name and e-mail as the directory has them; null: the directory has none. */
+export interface DirectoryProfile {
+  displayName: string | null;
+  email: string | null;
+}
+
 export interface SyncUsers {
   list(): UserRecord[];
   find(username: string): UserRecord | undefined;
+  /** Only these users (by id, or by name case-insensitively): what an incremental run reads. */
+  findMany(ids: readonly number[], usernames: readonly string[]): UserRecord[];
   /** A user whose password is checked by the directory: no local hash, no NT hash. */
-  addSynced(input: { username: string; groups: string[]; enabled: boolean; source: string }, by: Actor): UserRecord;
+  addSynced(input: { username: string; groups: string[]; enabled: boolean; source: string } & Partial<DirectoryProfile>, by: Actor): UserRecord;
   /** Replaces the user's groups. */
   setGroups(username: string, groups: string[], by: Actor): void;
+  /** Sets the display name and e-mail (null clears one). */
+  setProfile(username: string, profile: DirectoryProfile, by: Actor): void;
   /** False when it was already so. */
   setEnabled(username: string, enabled: boolean, by: Actor): boolean;
 }
@@ -18,9 +28,13 @@ export function syncUsersFrom(users: UserService): SyncUsers {
   return {
     list: () => users.list(),
     find: (username) => users.find(username),
+    findMany: (ids, usernames) => users.findMany(ids, usernames),
     addSynced: (input, by) => users.addExternal(input, by),
     setGroups(username, groups, by) {
       users.setGroups(username, groups, by);
+    },
+    setProfile(username, profile, by) {
+      users.updateProfile(username, { displayName: profile.displayName, email: profile.email }, by);
     },
     setEnabled: (username, enabled, by) => users.setEnabled(username, enabled, by),
   };

@@ -4,7 +4,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Actor } from '../core/actor.js';
 import { LdapError } from '../ldap-sync/errors.js';
-import type { AttributeMap, Preset } from '../ldap-sync/presets.js';
+import { normalizeDn, type AttributeMap, type Preset } from '../ldap-sync/presets.js';
 import type { CertPolicy, LdapSourceRecord, LdapStorage, NewLdapSourceRow, SyncRunRecord, UserLink } from '../ldap-sync/source.js';
 import { ChangeLog } from './changes.js';
 import type { Db } from './db.js';
@@ -13,7 +13,7 @@ interface SourceRow {
   id: number; name: string; url: string; starttls: number; ca_pem: string | null; bind_dn: string; bind_password_sealed: Buffer;
   base_dn: string; user_filter: string; group_base_dn: string | null; preset: string; attribute_map: string;
   schedule_minutes: number; max_disable_share: number; cert_policy: string; watermark: string | null;
-  last_full_at: number | null; created_at: number;
+  last_full_at: number | null; created_at: number; group_watermark: string | null;
 }
 
 interface RunRow {
@@ -28,7 +28,7 @@ const toSource = (r: SourceRow): LdapSourceRecord => ({
   bindPasswordSealed: r.bind_password_sealed, baseDn: r.base_dn, userFilter: r.user_filter, groupBaseDn: r.group_base_dn,
   preset: r.preset as Preset, attributeMap: JSON.parse(r.attribute_map) as AttributeMap, scheduleMinutes: r.schedule_minutes,
   maxDisableShare: r.max_disable_share, certPolicy: r.cert_policy as CertPolicy, watermark: r.watermark,
-  lastFullAt: r.last_full_at, createdAt: r.created_at,
+  groupWatermark: r.group_watermark ?? null, lastFullAt: r.last_full_at, createdAt: r.created_at,
 });
 
 const toRun = (r: RunRow): SyncRunRecord => ({
@@ -45,9 +45,13 @@ export class SqliteLdapStore implements LdapStorage {
   private readonly changes: ChangeLog;
   private readonly byName: Statement;
   private readonly byId: Statement;
+  private readonly upsert: Statement;
 
   constructor(private readonly db: Db) {
     this.changes = new ChangeLog(db);
+    this.upsert = db.prepare(`INSERT INTO ldap_user_links (user_id, source_id, remote_id, dn, dn_key, last_seen, vanished, sync_disabled)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET source_id = excluded.source_id, remote_id = excluded.remote_id,
+      dn = excluded.dn, dn_key = excluded.dn_key, last_seen = excluded.last_seen, vanished = excluded.vanished, sync_disabled = excluded.sync_disabled`);
     this.byName = db.prepare('SELECT * FROM ldap_sources WHERE name = ?');
     this.byId = db.prepare('SELECT * FROM ldap_sources WHERE id = ?');
   }
@@ -102,8 +106,13 @@ export class SqliteLdapStore implements LdapStorage {
     return (this.db.prepare('SELECT * FROM ldap_sources ORDER BY name').all() as SourceRow[]).map(toSource);
   }
 
-  setWatermark(sourceId: number, watermark: string | null, fullAt: number | null): void {
-    this.db.prepare('UPDATE ldap_sources SET watermark = ?, last_full_at = coalesce(?, last_full_at) WHERE id = ?').run(watermark, fullAt, sourceId);
+  setWatermark(sourceId: number, watermark: string | null, fullAt: number | null, groupWatermark?: string | null): void {
+    if (groupWatermark === undefined) {
+      this.db.prepare('UPDATE ldap_sources SET watermark = ?, last_full_at = coalesce(?, last_full_at) WHERE id = ?').run(watermark, fullAt, sourceId);
+      return;
+    }
+    this.db.prepare('UPDATE ldap_sources SET watermark = ?, last_full_at = coalesce(?, last_full_at), group_watermark = ? WHERE id = ?')
+      .run(watermark, fullAt, groupWatermark, sourceId);
   }
 
   recordRun(run: Omit<SyncRunRecord, 'id'>): number {
@@ -130,10 +139,48 @@ export class SqliteLdapStore implements LdapStorage {
   }
 
   upsertLink(l: UserLink): void {
-    this.db.prepare(`INSERT INTO ldap_user_links (user_id, source_id, remote_id, dn, last_seen, vanished, sync_disabled) VALUES (?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT(user_id) DO UPDATE SET source_id = excluded.source_id, remote_id = excluded.remote_id, dn = excluded.dn,
-      last_seen = excluded.last_seen, vanished = excluded.vanished, sync_disabled = excluded.sync_disabled`)
-      .run(l.userId, l.sourceId, l.remoteId, l.dn, l.lastSeen, l.vanished ? 1 : 0, l.syncDisabled ? 1 : 0);
+    this.upsert.run(l.userId, l.sourceId, l.remoteId, l.dn, normalizeDn(l.dn), l.lastSeen, l.vanished ? 1 : 0, l.syncDisabled ? 1 : 0);
+  }
+
+  // The lookups of an incremental run: each takes a JSON array (one bound value, whatever its length).
+  // CROSS JOIN keeps SQLite starting from the array: without statistics it would rather scan every link.
+
+  linksByRemoteIds(sourceId: number, remoteIds: readonly string[]): UserLink[] {
+    if (remoteIds.length === 0) return [];
+    return (this.db.prepare('SELECT * FROM ldap_user_links WHERE source_id = ? AND remote_id IN (SELECT value FROM json_each(?))')
+      .all(sourceId, JSON.stringify(remoteIds)) as LinkRow[]).map(toLink);
+  }
+
+  linksByDnKeys(sourceId: number, dnKeys: readonly string[]): UserLink[] {
+    if (dnKeys.length === 0) return [];
+    return (this.db.prepare('SELECT * FROM ldap_user_links WHERE source_id = ? AND dn_key IN (SELECT value FROM json_each(?))')
+      .all(sourceId, JSON.stringify(dnKeys)) as LinkRow[]).map(toLink);
+  }
+
+  linksByUsernames(sourceId: number, usernames: readonly string[]): UserLink[] {
+    if (usernames.length === 0) return [];
+    return (this.db.prepare(`SELECT l.* FROM json_each(?) j CROSS JOIN users u ON u.username = j.value
+      CROSS JOIN ldap_user_links l ON l.user_id = u.id WHERE l.source_id = ?`).all(JSON.stringify(usernames), sourceId) as LinkRow[]).map(toLink);
+  }
+
+  linksOfUsers(sourceId: number, userIds: readonly number[]): UserLink[] {
+    if (userIds.length === 0) return [];
+    return (this.db.prepare('SELECT l.* FROM json_each(?) j CROSS JOIN ldap_user_links l ON l.user_id = j.value WHERE l.source_id = ?')
+      .all(JSON.stringify(userIds), sourceId) as LinkRow[]).map(toLink);
+  }
+
+  linkedMembers(sourceId: number, groups: readonly string[]): { link: UserLink; username: string; group: string }[] {
+    if (groups.length === 0) return [];
+    return (this.db.prepare(`SELECT l.*, u.username AS member_username, g.group_name AS member_group FROM json_each(?) j
+      CROSS JOIN user_groups g ON g.group_name = j.value CROSS JOIN ldap_user_links l ON l.user_id = g.user_id
+      CROSS JOIN users u ON u.id = g.user_id WHERE l.source_id = ?`).all(JSON.stringify(groups), sourceId) as
+      (LinkRow & { member_username: string; member_group: string })[])
+      .map((r) => ({ link: toLink(r), username: r.member_username, group: r.member_group }));
+  }
+
+  countActiveLinks(sourceId: number): number {
+    return (this.db.prepare(`SELECT count(*) AS n FROM ldap_user_links l JOIN users u ON u.id = l.user_id
+      WHERE l.source_id = ? AND u.enabled = 1`).get(sourceId) as { n: number }).n;
   }
 
 }

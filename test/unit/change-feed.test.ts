@@ -74,7 +74,8 @@ describe('ChangeFeed', () => {
 
   it('hands batch handlers every ref of their kind once per poll, after the per-row handlers', () => {
     const source = stubSource();
-    const feed = new ChangeFeed(source, 100, recordingLogger());
+    // No time budget here: this is about batching, not about yielding (tested below).
+    const feed = new ChangeFeed(source, 100, recordingLogger(), { turnBudgetMs: Infinity });
     const got: string[] = [];
     feed.on('user', (ref) => got.push(`row ${ref}`));
     feed.onBatch('user', (refs) => got.push(`batch ${refs.join(',')}`));
@@ -92,7 +93,7 @@ describe('ChangeFeed', () => {
   it('takes a burst a page per turn of the event loop once started, not one page per interval', async () => {
     const source = stubSource();
     source.page = 1000;
-    const feed = new ChangeFeed(source, 60_000, recordingLogger());
+    const feed = new ChangeFeed(source, 60_000, recordingLogger(), { turnBudgetMs: Infinity });
     let seen = 0;
     feed.on('user', () => seen++);
     for (let i = 1; i <= 4500; i++) source.rows.push({ seq: i, kind: 'user', ref: String(i) });
@@ -101,6 +102,38 @@ describe('ChangeFeed', () => {
     for (let i = 0; i < 10 && seen < 4500; i++) await new Promise((r) => setImmediate(r));
     expect(seen).toBe(4500);
     feed.stop();
+  });
+
+  it('stops a turn when its time budget is spent and takes the rest on the next turns, in order', async () => {
+    const source = stubSource();
+    const feed = new ChangeFeed(source, 60_000, recordingLogger(), { turnBudgetMs: 5 });
+    const got: number[] = [];
+    const batches: number[] = [];
+    // Each row costs 1 ms: 100 rows would hold the event loop 100 ms in one turn.
+    feed.on('user', (ref) => {
+      const until = performance.now() + 1;
+      while (performance.now() < until) { /* busy */ }
+      got.push(Number(ref));
+    });
+    feed.onBatch('user', (refs) => batches.push(refs.length));
+    for (let i = 1; i <= 100; i++) source.rows.push({ seq: i, kind: 'user', ref: String(i) });
+    feed.start();
+    const turns: number[] = [];
+    const t0 = performance.now();
+    const first = feed.poll();
+    turns.push(performance.now() - t0);
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThan(20);
+    for (let i = 0; i < 200 && got.length < 100; i++) {
+      await new Promise((r) => setImmediate(r));
+    }
+    feed.stop();
+    expect(got).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    // Every row once, through batches of what each turn took.
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(100);
+    expect(batches.length).toBeGreaterThan(4);
+    expect(Math.max(...batches)).toBeLessThan(20);
+    expect(turns[0]).toBeLessThan(50);
   });
 
   it('follows a source that answers in pages', () => {

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { UserRecord } from '../../src/core/users.js';
 import { andFilter, escapeFilterValue, ldapFilter, normalizeConfiguredFilter } from '../../src/ldap-sync/filter.js';
 import { chooseMode, exceedsDisableShare, FULL_RUN_INTERVAL_MS, planSync } from '../../src/ldap-sync/planner.js';
-import { firstRdnValue, formatGuid, GroupIndex, mapEntry, markerAfter, type DirectoryUser } from '../../src/ldap-sync/presets.js';
+import {
+  firstRdnValue, formatGuid, changedSinceClause, GroupIndex, latestGroupMarker, mapEntry, markerAfter, type DirectoryUser,
+} from '../../src/ldap-sync/presets.js';
 import { parseMap, type UserLink } from '../../src/ldap-sync/source.js';
 import { LdapSyncScheduler } from '../../src/ldap-sync/scheduler.js';
 import { silentLogger } from '../../src/core/logger.js';
@@ -121,11 +123,52 @@ describe('sync planner', () => {
     expect(exceedsDisableShare(three, 0.1)).toBe(true);
   });
 
+  it('an incremental run with a group delta changes only the changed groups of the users involved', () => {
+    const users = [localUser(1, 'ann', { groups: ['staff', 'vpn'] }), localUser(2, 'bob', { groups: ['staff'] }), localUser(3, 'cid', { groups: ['admins'] })];
+    const index = new GroupIndex();
+    // admins changed: bob joined, cid left; vpn and staff did not change.
+    index.add({ dn: 'cn=admins,dc=x', cn: 'admins', member: ['uid=u2,dc=x', 'uid=u9,dc=x'] });
+    const plan = planSync({
+      mode: 'incremental', preset: 'openldap', watermark: 'w', users, links: [link(1, 'r1'), link(2, 'r2'), link(3, 'r3')],
+      directory: [dirUser('ann', 'r1', { dn: 'uid=u1,dc=x', groups: undefined, displayName: 'Ann', mail: 'not-an-address' })],
+      groupDelta: { changed: new Set(['admins']), index }, recheck: [link(2, 'r2'), link(3, 'r3')], activeLinked: 3,
+    });
+    expect(plan.items).toEqual([
+      { action: 'update', username: 'ann', userId: 1, groupChanges: 0, profile: { displayName: 'Ann', email: null } },
+      { action: 'update', username: 'bob', userId: 2, groupChanges: 1, groups: ['admins', 'staff'] },
+      { action: 'update', username: 'cid', userId: 3, groupChanges: 1, groups: [] },
+    ]);
+    expect(plan.skipped).toEqual([expect.stringMatching(/^ann: email ignored/)]);
+    expect(plan.activeLinked).toBe(3);
+  });
+
+  it('marks groups by entryCSN when the server has it, else by modifyTimestamp', () => {
+    const csn = (s: string): string => `20260101000000.${s}Z#000000#000#000000`;
+    const groups = [{ dn: 'cn=a', entryCSN: csn('000002'), modifyTimestamp: '20260101000000Z' }, { dn: 'cn=b', entryCSN: csn('000009'), modifyTimestamp: '20260101000000Z' }];
+    expect(latestGroupMarker('openldap', groups, 'modifyTimestamp', null)).toBe(csn('000009'));
+    expect(latestGroupMarker('openldap', groups, 'modifyTimestamp', '20251231000000Z')).toBe(csn('000009'));
+    expect(latestGroupMarker('openldap', [{ dn: 'cn=a', modifyTimestamp: '20260102000000Z' }], 'modifyTimestamp', '20260101000000Z')).toBe('20260102000000Z');
+    expect(latestGroupMarker('openldap', [], 'modifyTimestamp', csn('000001'))).toBe(csn('000001'));
+    expect(changedSinceClause('openldap', 'modifyTimestamp', csn('000009'))).toBe(`(entryCSN>=${csn('000009')})`);
+    // Users too: entryCSN is their mark where the server has it; a CSN of the old mark's second moves it on.
+    const entry = { dn: 'uid=a,dc=x', uid: 'a', entryUUID: 'u-1', modifyTimestamp: '20260101000000Z', entryCSN: csn('000003') };
+    expect(mapEntry(entry, 'openldap', {}, 0)).toMatchObject({ changeMarker: csn('000003') });
+    expect(mapEntry(entry, 'openldap', parseMap(['changeMarker=modifyTimestamp']), 0)).toMatchObject({ changeMarker: csn('000003') });
+    expect(markerAfter('openldap', csn('000003'), '20260101000000Z')).toBe(true);
+    expect(markerAfter('openldap', csn('000003'), '20260101000001Z')).toBe(false);
+    expect(markerAfter('openldap', '20260101000001Z', csn('000003'))).toBe(true);
+    expect(changedSinceClause('openldap', 'modifyTimestamp', '20260101000000Z')).toBe('(modifyTimestamp>=20260101000000Z)');
+    expect(changedSinceClause('openldap', 'modifyTimestamp', '2026*)(x=1')).toBe('(modifyTimestamp>=2026\\2a\\29\\28x=1)');
+  });
+
   it('chooses a full run without a watermark or after a day', () => {
     expect(chooseMode({ watermark: null, lastFullAt: null }, 0, false)).toBe('full');
     expect(chooseMode({ watermark: '1', lastFullAt: 0 }, 1000, false)).toBe('incremental');
     expect(chooseMode({ watermark: '1', lastFullAt: 0 }, FULL_RUN_INTERVAL_MS, false)).toBe('full');
     expect(chooseMode({ watermark: '1', lastFullAt: 0 }, 1000, true)).toBe('full');
+    // A source that reads group entries needs a group watermark too.
+    expect(chooseMode({ watermark: '1', lastFullAt: 0, groupWatermark: null }, 1000, false, true)).toBe('full');
+    expect(chooseMode({ watermark: '1', lastFullAt: 0, groupWatermark: '1' }, 1000, false, true)).toBe('incremental');
   });
 });
 

@@ -125,7 +125,10 @@ function describeResult(r: SyncResult): object {
   return {
     source: r.source, mode: r.mode, dryRun: r.dryRun, applied: r.applied, counts: r.plan.counts, revokedCertificates: r.revokedCertificates,
     watermark: r.plan.watermark,
-    items: r.plan.items.map((i) => ({ action: i.action, username: i.username, ...(i.groups ? { groups: i.groups } : {}), ...(i.reason ? { reason: i.reason } : {}) })),
+    items: r.plan.items.map((i) => ({
+      action: i.action, username: i.username, ...(i.groups ? { groups: i.groups } : {}),
+      ...(i.profile ? { displayName: i.profile.displayName, email: i.profile.email } : {}), ...(i.reason ? { reason: i.reason } : {}),
+    })),
     conflicts: r.plan.conflicts, skipped: r.plan.skipped, runId: r.runId,
   };
 }
@@ -155,7 +158,10 @@ export const ldapSyncCommand: CommandSpec = {
     const c = r.plan.counts;
     const [add, update, disable] = r.dryRun ? ['to add', 'to update', 'to disable'] : ['added', 'updated', 'disabled'];
     io.out(`${r.dryRun ? 'plan (dry run, nothing changed) for' : 'synced'} ${r.source} (${r.mode}): ${c.added} ${add}, ${c.updated} ${update}, ${c.disabled} ${disable}, ${c.groups} group changes, ${c.conflicts} conflicts\n`);
-    for (const i of r.plan.items) io.out(`  ${i.action.padEnd(8)}${i.username}${i.groups ? `  groups: ${i.groups.join(', ') || '(none)'}` : ''}${i.reason === 'vanished' ? '  (gone from the directory)' : ''}\n`);
+    // A new user's name and e-mail are not printed (a first sync lists thousands); a change of them is.
+    const profile = (i: (typeof r.plan.items)[number]): string => (i.profile && i.action !== 'add'
+      ? `  name: ${i.profile.displayName ?? '(none)'}  e-mail: ${i.profile.email ?? '(none)'}` : '');
+    for (const i of r.plan.items) io.out(`  ${i.action.padEnd(8)}${i.username}${i.groups ? `  groups: ${i.groups.join(', ') || '(none)'}` : ''}${profile(i)}${i.reason === 'vanished' ? '  (gone from the directory)' : ''}\n`);
     for (const k of r.plan.conflicts) io.out(`  conflict ${k.username}: ${k.reason}\n`);
     if (r.revokedCertificates > 0) io.out(`revoked ${r.revokedCertificates} certificates (affiliationChanged)\n`);
   }),
