@@ -1,4 +1,5 @@
-// The admin console over HTTPS with authbox's own TLS certificate (issued at `init`), on
+// The admin console over HTTPS with authbox's own TLS certificate (issued at `init`) or the one
+// imported for it (`authbox tls import`, server-tls.ts), on
 // config.admin.listen. The daemon starts it; everything it serves is createAdminApp's.
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -7,10 +8,11 @@ import { toPem } from './ca/pem.js';
 import { AppError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
 import { adminConsoleDeps, serverTlsCredentials, type Pki } from './main.js';
+import type { ServerTlsCredentials } from './server-tls.js';
 
 export interface AdminServer {
   address: AddressInfo;
-  /** Takes authbox's server certificate from the store again (after `authbox tls renew`). */
+  /** Takes the console's server certificate from the store again (after `authbox tls renew` or `tls import`). */
   reloadTls(): void;
   close(): Promise<void>;
 }
@@ -19,11 +21,12 @@ export interface AdminServer {
 export async function startAdminServer(
   pki: Pki, log: Logger, clock: () => Date = () => new Date(), extra: Pick<AdminAppDeps, 'listeners' | 'disconnects'> = {},
 ): Promise<AdminServer> {
-  const creds = serverTlsCredentials(pki);
+  const creds = serverTlsCredentials(pki, 'admin');
   if (!creds) throw new AppError('LISTEN_FAILED', 'no TLS certificate for the admin console (tls.server); this data folder predates it');
   const app = createAdminApp({ ...adminConsoleDeps(pki, clock), ...extra, maxBodyBytes: pki.config.http.maxBodyBytes });
-  const tlsOptions = (c: { certDer: Buffer; keyId: string }) => ({
-    cert: [c.certDer, ...pki.authority.chain()].map((der) => toPem('CERTIFICATE', der)).join(''),
+  // An imported certificate goes with its own chain, authbox's with authbox's CA chain.
+  const tlsOptions = (c: ServerTlsCredentials) => ({
+    cert: [c.certDer, ...c.chain].map((der) => toPem('CERTIFICATE', der)).join(''),
     key: pki.vault.load(c.keyId).export({ type: 'pkcs8', format: 'pem' }),
     minVersion: 'TLSv1.2' as const,
   });
@@ -43,7 +46,7 @@ export async function startAdminServer(
   return {
     address,
     reloadTls: () => {
-      const c = serverTlsCredentials(pki);
+      const c = serverTlsCredentials(pki, 'admin');
       if (c) server.setSecureContext(tlsOptions(c));
     },
     close: () => new Promise<void>((resolve) => {

@@ -16,7 +16,7 @@ import { hashPassword } from './core/users.js';
 import { AppError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
 import { createPublicServer, type PublicContent, type PublishedFile } from './http/public-server.js';
-import { SERVER_TLS_SETTING, ldapContext, openPki, serverTlsCredentials } from './main.js';
+import { isServerTlsSetting, ldapContext, openPki, serverTlsCredentials } from './main.js';
 import { PID_FILE, listen, syncInChildProcess, writePidFile } from './daemon-process.js';
 
 export { PID_FILE, listen, nudgeDaemon, writePidFile } from './daemon-process.js';
@@ -242,7 +242,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
     let radsec: { engine: RadiusAuthEngine; server: RadsecServer } | undefined;
     if (config.radius.radsec) {
       try {
-        const creds = serverTlsCredentials(pki);
+        const creds = serverTlsCredentials(pki, 'radius');
         if (!creds) throw new AppError('BAD_INPUT', 'RadSec needs authbox\'s own TLS server certificate, and this data folder has none');
         radsecClients = pki.nas.loadRadsecClients();
         const scope = new RadsecClientScope();
@@ -250,6 +250,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
         const radsecEngine = new RadiusAuthEngine({ ...engineDeps, clients: scope, log: radsecLog });
         const radsecServer = await startRadsecServer({
           listen: config.radius.radsec, certDer: creds.certDer, key: pki.vault.load(creds.keyId), chain: authority.chain(),
+          ...(creds.imported ? { served: creds.chain } : {}),
           clients: () => radsecClients,
           status: (serial) => {
             for (const ca of authority.cas()) {
@@ -384,16 +385,23 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
     try {
       radius?.eapLocal?.reloadTls();
       adminServer?.reloadTls();
-      const creds = radius?.radsec && serverTlsCredentials(pki);
-      if (creds) radius!.radsec!.server.setCredentials({ certDer: creds.certDer, key: pki.vault.load(creds.keyId), chain: authority.chain() });
-      const now = serverTlsCredentials(pki);
-      log.info({ serial: now ? readCertificate(now.certDer).serialHex : null }, 'server certificate loaded');
+      const creds = radius?.radsec && serverTlsCredentials(pki, 'radius');
+      if (creds) {
+        radius!.radsec!.server.setCredentials({
+          certDer: creds.certDer, key: pki.vault.load(creds.keyId), chain: authority.chain(), ...(creds.imported ? { served: creds.chain } : {}),
+        });
+      }
+      const certs = Object.fromEntries((['admin', 'radius'] as const).map((use) => {
+        const c = serverTlsCredentials(pki, use);
+        return [use, c ? `${readCertificate(c.certDer).serialHex}${c.imported ? ' (imported)' : ''}` : null];
+      }));
+      log.info(certs, 'server certificate loaded');
     } catch (e) {
       log.error({ err: (e as Error).message }, 'cannot load the new server certificate; the previous one stays in use');
     }
   };
   feed.onBatch('settings', (refs) => {
-    if (refs.includes(SERVER_TLS_SETTING)) reloadTls();
+    if (refs.some(isServerTlsSetting)) reloadTls();
   });
   const pidFile = join(config.dataDir, PID_FILE);
   if (options.pidFile !== false) writePidFile(config.dataDir, [process.pid]);

@@ -22,7 +22,7 @@ export interface EapWiringOptions {
 }
 
 /**
- * EAP-TLS with authbox's own server certificate; certificate status from memory, owners
+ * EAP-TLS with authbox's own server certificate (or the one imported for RADIUS); certificate status from memory, owners
  * from the store. PEAP and EAP-TTLS check inner passwords against `users` (the PAP cache
  * in front). Undefined when authbox has no server certificate.
  */
@@ -34,9 +34,12 @@ export function eapEngine(
   // a new certificate does not end the sessions returning clients resume with.
   const ticketKeys = options.ticketKeys ?? randomBytes(48);
   const contexts = (): { context: SecureContext; withoutResumption: SecureContext } | undefined => {
-    const creds = serverTlsCredentials(pki);
+    const creds = serverTlsCredentials(pki, 'radius');
     if (!creds) return undefined;
-    const tlsCreds = { certDer: creds.certDer, key: pki.vault.load(creds.keyId), chain: pki.authority.chain() };
+    // Client certificates are always checked against authbox's CAs; an imported server certificate brings its own chain.
+    const tlsCreds = {
+      certDer: creds.certDer, key: pki.vault.load(creds.keyId), chain: pki.authority.chain(), ...(creds.imported ? { served: creds.chain } : {}),
+    };
     return {
       context: eapTlsContext(tlsCreds, { ticketKeys }),
       withoutResumption: eapTlsContext(tlsCreds, { resumable: false }),

@@ -8,7 +8,7 @@ import type { AuthboxConfig } from './config/config.js';
 import { PolicyEngine } from './core/policy.js';
 import { pinoLogger } from './core/pino-logger.js';
 import { eapEngine } from './eap-wiring.js';
-import { SERVER_TLS_SETTING, ldapContext, openPki } from './main.js';
+import { isServerTlsSetting, ldapContext, openPki } from './main.js';
 import { LdapBindAuthenticator, directoryAwareVerify, storedUserDirectory } from './ldap-sync/bind-auth.js';
 import { PapCache, withPapCache } from './radius/pap-cache.js';
 import { UserLookupCache, withUserLookupCache } from './radius/user-cache.js';
@@ -53,7 +53,7 @@ try {
       userCache.clear();
       for (const ref of refs) papCache.invalidate(Number(ref));
     } else if (kind === 'settings') {
-      if (refs.includes(SERVER_TLS_SETTING)) engine.reloadTls();
+      if (refs.some(isServerTlsSetting)) engine.reloadTls();
     }
     else if (kind === 'ca') pki.authority.reload();
     else if (kind === 'policy') policy.replace(pki.policy.load());

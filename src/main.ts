@@ -147,7 +147,9 @@ export function initDataDir(opts: InitOptions): InitResult {
   }
 }
 
-export const SERVER_TLS_SETTING = 'tls.server';
+// Which certificate each listener presents, issued or imported (`authbox tls import`): server-tls.ts.
+import { SERVER_TLS_SETTING } from './server-tls.js';
+export { SERVER_TLS_SETTING, isServerTlsSetting, serverTlsCredentials } from './server-tls.js';
 
 /** authbox's own TLS certificate (admin console, RadSec), its key sealed like every other. */
 export function issueServerCertificate(pki: Pki, keyType: KeyType, by: Actor): void {
@@ -159,13 +161,6 @@ export function issueServerCertificate(pki: Pki, keyType: KeyType, by: Actor): v
   }, keyType, by);
   const keyId = pki.vault.store(key, describeKey(key));
   pki.settings.set(SERVER_TLS_SETTING, JSON.stringify({ serial: cert.serial, keyId }));
-}
-
-export function serverTlsCredentials(pki: Pki): { certDer: Buffer; keyId: string } | undefined {
-  const raw = pki.settings.get(SERVER_TLS_SETTING);
-  if (!raw) return undefined;
-  const { serial, keyId } = JSON.parse(raw) as { serial: string; keyId: string };
-  return { certDer: pki.authority.find(serial).der, keyId };
 }
 
 export function readVersion(): string {

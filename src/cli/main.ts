@@ -9,6 +9,7 @@ import {
 } from './commands/admin.js';
 import { backupCommand, restoreCommand } from './commands/backup.js';
 import { caCertCommand, tlsRenewCommand } from './commands/ca.js';
+import { tlsImportCommand, tlsShowCommand } from './commands/tls.js';
 import {
   certIssueCommand, certListCommand, certRevokeCommand, certShowCommand, certSignBatchCommand, certSignCommand, certUnholdCommand,
 } from './commands/cert.js';
@@ -33,7 +34,7 @@ import {
 import { userOtpConfirmCommand, userOtpEnrollCommand, userOtpResetCommand } from './commands/user-otp.js';
 
 const COMMANDS: readonly CommandSpec[] = [
-  initCommand, serveCommand, caCertCommand, tlsRenewCommand,
+  initCommand, serveCommand, caCertCommand, tlsRenewCommand, tlsImportCommand, tlsShowCommand,
   certIssueCommand, certSignCommand, certSignBatchCommand, certRevokeCommand, certUnholdCommand, certListCommand, certShowCommand, certExpiringCommand,
   userAddCommand, userPasswdCommand, userDisableCommand, userEnableCommand, userListCommand, userShowCommand, userSetCommand,
   userUnlockCommand, userResetPasswordCommand, userOtpEnrollCommand, userOtpConfirmCommand, userOtpResetCommand,

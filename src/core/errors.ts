@@ -42,6 +42,11 @@ export type ErrorCode =
   | 'PASSPHRASE_INVALID'
   | 'LOGIN_FAILED'
   | 'OPERATOR_LOCKED'
+  | 'TLS_KEY_MISMATCH'
+  | 'TLS_KEY_UNSUPPORTED'
+  | 'TLS_CERT_NOT_VALID'
+  | 'TLS_CERT_PURPOSE'
+  | 'TLS_CHAIN_INVALID'
   | 'INTERNAL';
 
 export class AppError extends Error {

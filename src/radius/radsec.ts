@@ -45,6 +45,8 @@ export interface RadsecOptions {
   certDer: Buffer;
   key: KeyObject;
   chain: readonly Buffer[];
+  /** Sent after the server certificate when it is an imported one (`authbox tls import`); default: `chain` without its root. */
+  served?: readonly Buffer[];
   /** The NAS clients marked for RadSec, read on every connection and packet (the daemon's in-memory table). */
   clients(): readonly NasClient[];
   /** A certificate's status by canonical serial (lowercase hex, no leading zeros); undefined when authbox never issued it. */
@@ -77,7 +79,7 @@ export interface RadsecServer {
   address: AddressInfo;
   stats: RadsecStats;
   /** New handshakes use this certificate and chain from now on; open connections keep theirs. */
-  setCredentials(c: { certDer: Buffer; key: KeyObject; chain: readonly Buffer[] }): void;
+  setCredentials(c: { certDer: Buffer; key: KeyObject; chain: readonly Buffer[]; served?: readonly Buffer[] }): void;
   close(): Promise<void>;
 }
 
@@ -148,7 +150,7 @@ export async function startRadsecServer(opts: RadsecOptions): Promise<RadsecServ
   const maxInFlight = opts.maxInFlight ?? 256;
   const sockets = new Set<TLSSocket>();
   const server: Server = createServer({
-    cert: pem(opts.certDer) + opts.chain.slice(0, -1).map(pem).join(''),
+    cert: pem(opts.certDer) + (opts.served ?? opts.chain.slice(0, -1)).map(pem).join(''),
     key: opts.key.export({ type: 'pkcs8', format: 'pem' }),
     ca: opts.chain.map(pem),
     // Mutual authentication (RFC 6614 §2.3): no certificate, or one from another CA, ends the handshake.
@@ -265,7 +267,7 @@ export async function startRadsecServer(opts: RadsecOptions): Promise<RadsecServ
     address: server.address() as AddressInfo,
     stats,
     setCredentials: (c) => server.setSecureContext({
-      cert: pem(c.certDer) + c.chain.slice(0, -1).map(pem).join(''), key: c.key.export({ type: 'pkcs8', format: 'pem' }), ca: c.chain.map(pem),
+      cert: pem(c.certDer) + (c.served ?? c.chain.slice(0, -1)).map(pem).join(''), key: c.key.export({ type: 'pkcs8', format: 'pem' }), ca: c.chain.map(pem),
       minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3',
     }),
     close: () => new Promise<void>((resolve) => {

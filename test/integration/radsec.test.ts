@@ -148,7 +148,7 @@ describe('RadSec through radsecproxy', () => {
   it('lists the client as RadSec, refuses a secret with --radsec, and keeps it out of UDP', async () => {
     const list = JSON.parse(authboxOk(['nas', 'list', '--data', data.dir, '--json'])) as { name: string; transport: string }[];
     expect(list).toMatchObject([{ name: NAS, transport: 'radsec' }]);
-    expect(authboxOk(['nas', 'list', '--data', data.dir])).toMatch(/^edge-proxy\s+127\.0\.0\.1\/32\s+gateway\s+radsec\s+required$/m);
+    expect(authboxOk(['nas', 'list', '--data', data.dir])).toMatch(/^edge-proxy\s+127\.0\.0\.1\/32\s+gateway\s+radsec\s+required\s+off$/m);
     const r = authbox(['nas', 'add', '--data', data.dir, '--name', 'x', '--address', '192.0.2.1', '--radsec', '--secret', 'abcdefghijk']);
     expect(r.status).not.toBe(0);
     expect(daemon!.output()).toMatch(/RadSec\s+127\.0\.0\.1:\d+\/tcp/);

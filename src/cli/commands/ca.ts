@@ -3,6 +3,7 @@ import { toPem } from '../../ca/pem.js';
 import { readCertificate } from '../../ca/x509.js';
 import { nudgeDaemon } from '../../daemon-process.js';
 import { issueServerCertificate, serverTlsCredentials } from '../../main.js';
+import { useDefaultEverywhere } from '../../server-tls.js';
 import { oneOf, type CommandSpec } from '../args.js';
 import { cliActor, DATA_OPTION, withPki } from '../common.js';
 
@@ -17,7 +18,7 @@ export const caCertCommand: CommandSpec = {
 
 export const tlsRenewCommand: CommandSpec = {
   name: 'tls renew',
-  summary: "issue authbox's own TLS server certificate again (EAP, console, RadSec); a running daemon takes it at once",
+  summary: "issue authbox's own TLS server certificate again and use it everywhere (EAP, console, RadSec), replacing any imported one; a running daemon takes it at once",
   options: {
     data: DATA_OPTION,
     'key-type': { type: 'string', arg: 'T', help: `${KEY_TYPES.join(', ')} (default: the data folder's key type)` },
@@ -26,10 +27,12 @@ export const tlsRenewCommand: CommandSpec = {
     withPki(values, (pki) => {
       const before = serverTlsCredentials(pki);
       issueServerCertificate(pki, oneOf(values, 'key-type', KEY_TYPES) ?? pki.config.keyType, cliActor());
+      // Certificates imported for one listener (`tls import --for`) give way too: renew means authbox's own everywhere.
+      useDefaultEverywhere(pki, cliActor());
       nudgeDaemon(pki.config.dataDir);
       const after = readCertificate(serverTlsCredentials(pki)!.certDer);
       io.out(`server certificate ${after.serialHex} valid until ${after.notAfter.toISOString()}` +
-        `${before ? ` (replaces ${readCertificate(before.certDer).serialHex}; revoke it with \`authbox cert revoke\` once clients have moved)` : ''}\n`);
+        `${before ? ` (replaces ${before.imported ? 'the imported ' : ''}${readCertificate(before.certDer).serialHex}${before.imported ? '' : '; revoke it with `authbox cert revoke` once clients have moved'})` : ''}\n`);
     });
   },
 };

@@ -9,8 +9,10 @@ const pem = (der: Buffer): string =>
 export interface EapTlsCredentials {
   certDer: Buffer;
   key: KeyObject;
-  /** Issuing CA first, up to the root (CertificateAuthority.chain()). */
+  /** Issuing CA first, up to the root (CertificateAuthority.chain()): the CAs client certificates are checked against. */
   chain: readonly Buffer[];
+  /** Sent after the server certificate when it is not authbox's own (`tls import`); default: `chain` without its root. */
+  served?: readonly Buffer[];
 }
 
 /** How long a TLS session may be resumed (RFC 5216 §2.1.3): the ticket lifetime and the session-id cache's TTL. */
@@ -42,7 +44,7 @@ export function eapTlsContext(creds: EapTlsCredentials, options: EapTlsContextOp
   const idContext = createHash('sha256').update(resumable ? 'authbox eap-tls' : 'authbox eap no-resume').update(creds.certDer).digest('hex').slice(0, 32);
   return createSecureContext({
     // The issuing CA goes with the server certificate so the supplicant can build the path to its root.
-    cert: pem(creds.certDer) + creds.chain.slice(0, -1).map(pem).join(''),
+    cert: pem(creds.certDer) + (creds.served ?? creds.chain.slice(0, -1)).map(pem).join(''),
     key: creds.key.export({ type: 'pkcs8', format: 'pem' }),
     ca: creds.chain.map(pem),
     minVersion: 'TLSv1.2',
