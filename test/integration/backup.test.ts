@@ -56,7 +56,9 @@ function allRows(dir: string): Rows {
   return withDatabase(dir, (db) => {
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[])
       .map((t) => t.name).filter((t) => !VOLATILE.includes(t));
-    return Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM "${t}" ORDER BY 1, 2`).all()]));
+    // Every column in the order, so the comparison does not depend on a table's row order (some have one column).
+    const order = (t: string): string => (db.prepare(`SELECT name FROM pragma_table_info(?)`).all(t) as { name: string }[]).map((c) => `"${c.name}"`).join(', ');
+    return Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM "${t}" ORDER BY ${order(t)}`).all()]));
   });
 }
 

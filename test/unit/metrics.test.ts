@@ -194,6 +194,9 @@ authbox_radius_malformed_total{reason="too_short"} 2
 # HELP authbox_radius_retransmissions_total Retransmitted RADIUS requests answered from the reply cache.
 # TYPE authbox_radius_retransmissions_total counter
 authbox_radius_retransmissions_total 1
+# HELP authbox_radius_otp_challenges_total Access-Challenges sent asking for a one-time code (RFC 2865 §4.4).
+# TYPE authbox_radius_otp_challenges_total counter
+authbox_radius_otp_challenges_total 0
 # HELP authbox_radius_accounting_requests_total RADIUS Accounting-Requests received.
 # TYPE authbox_radius_accounting_requests_total counter
 authbox_radius_accounting_requests_total 4
