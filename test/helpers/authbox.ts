@@ -137,6 +137,16 @@ export async function startServe(dir: string, port: number, extra: string[] = []
   };
 }
 
+/** Waits (2 s at most) until the daemon's output after `mark` (its length before) includes `what` or matches it. */
+export async function daemonLogged(daemon: RunningDaemon, what: string | RegExp, mark = 0, ms = 2000): Promise<void> {
+  const deadline = Date.now() + ms;
+  const seen = (): boolean => (typeof what === 'string' ? daemon.output().slice(mark).includes(what) : what.test(daemon.output().slice(mark)));
+  while (!seen()) {
+    if (Date.now() > deadline) throw new Error(`no ${String(what)} in the daemon log:\n${daemon.output().slice(-3000)}`);
+    await sleep(50);
+  }
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEapolTest, TLS12, TLS13, verdict } from '../helpers/eap.js';
-import { authboxOk, freeUdpPort, initDataDir, sleep, startServe, tempDir, type RunResult, type RunningDaemon } from '../helpers/authbox.js';
+import { daemonLogged, authboxOk, freeUdpPort, initDataDir, sleep, startServe, tempDir, type RunResult, type RunningDaemon } from '../helpers/authbox.js';
 
 const SECRET = 'radius-device-S3cret';
 const LIVE_MS = 1000;
@@ -29,13 +29,7 @@ function eapolTest(identity: string, phase1: string): Promise<RunResult> {
 
 const tail = (r: RunResult): string => (r.stdout + r.stderr).split('\n').slice(-40).join('\n');
 
-async function logged(text: string): Promise<void> {
-  const deadline = Date.now() + 2000;
-  while (!daemon!.output().includes(text)) {
-    if (Date.now() > deadline) throw new Error(`no ${text} in the daemon log:\n${daemon!.output().slice(-3000)}`);
-    await sleep(50);
-  }
-}
+const logged = (text: string): Promise<void> => daemonLogged(daemon!, text);
 
 beforeAll(async () => {
   data = await initDataDir();

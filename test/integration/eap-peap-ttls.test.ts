@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEapolTest, TLS12, TLS13, verdict } from '../helpers/eap.js';
 import {
-  authboxOk, freeUdpPort, initDataDir, sleep, startServe, tempDir, type RunResult, type RunningDaemon,
+  daemonLogged, authboxOk, freeUdpPort, initDataDir, startServe, tempDir, type RunResult, type RunningDaemon,
 } from '../helpers/authbox.js';
 
 const SECRET = 'radius-shared-S3cret';
@@ -31,13 +31,7 @@ function eapolTest(eap: 'PEAP' | 'TTLS', phase2: string, identity: string, passw
 const tail = (r: RunResult): string => (r.stdout + r.stderr).split('\n').slice(-60).join('\n');
 
 /** The daemon's log since `mark` (its length before the run) has `text`. */
-async function logged(text: string, mark: number): Promise<void> {
-  const deadline = Date.now() + 2000;
-  while (!daemon!.output().slice(mark).includes(text)) {
-    if (Date.now() > deadline) throw new Error(`no ${text} in the daemon log:\n${daemon!.output().slice(-3000)}`);
-    await sleep(50);
-  }
-}
+const logged = (text: string, mark: number): Promise<void> => daemonLogged(daemon!, text, mark);
 
 beforeAll(async () => {
   data = await initDataDir();

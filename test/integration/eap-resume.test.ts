@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueUserCert as issueUser, runEapolTest, TLS12, TLS13, type CertHolder } from '../helpers/eap.js';
 import {
-  authboxOk, freeUdpPort, initDataDir, sleep, startServe, tempDir, type RunResult, type RunningDaemon,
+  daemonLogged, authboxOk, freeUdpPort, initDataDir, sleep, startServe, tempDir, type RunResult, type RunningDaemon,
 } from '../helpers/authbox.js';
 
 const SECRET = 'radius-shared-S3cret';
@@ -88,13 +88,7 @@ async function relayWithPause(between: () => Promise<void>): Promise<{ port: num
 const resumedHandshakes = (r: RunResult): number => [...r.stdout.matchAll(/Handshake finished - resumed=1/g)].length;
 const successes = (r: RunResult): number => [...r.stdout.matchAll(/CTRL-EVENT-EAP-SUCCESS/g)].length;
 
-async function logged(pattern: RegExp): Promise<void> {
-  const deadline = Date.now() + 2000;
-  while (!pattern.test(daemon!.output())) {
-    if (Date.now() > deadline) throw new Error(`no ${pattern} in the daemon log:\n${daemon!.output().slice(-3000)}`);
-    await sleep(50);
-  }
-}
+const logged = (pattern: RegExp): Promise<void> => daemonLogged(daemon!, pattern);
 
 describe('EAP-TLS session resumption with eapol_test -r 1', () => {
   for (const [version, phase1] of [['TLSv1.2', TLS12], ['TLSv1.3', TLS13]] as const) {

@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueUserCert, runEapolTest, TLS12, TLS13, verdict, type CertHolder } from '../helpers/eap.js';
-import { authboxOk, freeUdpPort, initDataDir, sleep, startServe, tempDir, type RunResult, type RunningDaemon } from '../helpers/authbox.js';
+import { daemonLogged, authboxOk, freeUdpPort, initDataDir, sleep, startServe, tempDir, type RunResult, type RunningDaemon } from '../helpers/authbox.js';
 
 const SECRET = 'radius-tunnel-S3cret';
 const MAC = '02:00:5e:00:54:07';
@@ -59,13 +59,7 @@ function deviceTls(mac: string): Promise<RunResult> {
 const tail = (r: RunResult): string => (r.stdout + r.stderr).split('\n').slice(-50).join('\n');
 
 /** The daemon's log since `mark` has `text`. */
-async function logged(text: string, mark: number): Promise<void> {
-  const deadline = Date.now() + 2000;
-  while (!daemon!.output().slice(mark).includes(text)) {
-    if (Date.now() > deadline) throw new Error(`no ${text} in the daemon log:\n${daemon!.output().slice(-3000)}`);
-    await sleep(50);
-  }
-}
+const logged = (text: string, mark: number): Promise<void> => daemonLogged(daemon!, text, mark);
 
 beforeAll(async () => {
   data = await initDataDir();

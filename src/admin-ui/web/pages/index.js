@@ -13,6 +13,7 @@ export async function loadPages() {
   const pages = [];
   results.forEach((r, i) => {
     if (r.status === 'fulfilled') pages.push(r.value);
+    // In the browser the console is the only place a failed import can be told; the pages that loaded still work.
     else console.warn(`page ${PAGE_FILES[i]} did not load`, r.reason);
   });
   return pages;
