@@ -193,9 +193,10 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
     }
     // Decisions are written in batches (every 200 ms or 500 entries, one transaction each) so that no
     // authentication waits for a disk flush; accounting is committed before it is answered.
-    // On a connection of its own that waits at most 25 ms for the database: while a directory sync
-    // commits thousands of users, decisions wait in memory instead of stalling RADIUS.
-    const logDb = openDatabase(config.databaseFile, { busyTimeoutMs: 25 });
+    // On a connection of its own that never waits for the database: while a directory sync holds the
+    // write lock, a batch is retried 200 ms later from memory (with 25 ms of busy-waiting, the RADIUS
+    // thread slept up to 25 ms per try: the longest gap in bench/ldap-sync.mjs during the sync).
+    const logDb = openDatabase(config.databaseFile, { busyTimeoutMs: 0 });
     const decisions = new DecisionLog({
       storage: new SqliteAuthLogStore(logDb), log: radiusLog.child({ component: 'auth-log' }), onClose: () => logDb.close(),
     });
