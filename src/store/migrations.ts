@@ -424,7 +424,7 @@ export const MIGRATIONS: readonly string[] = [
   -- An API token may act with a narrower role than its operator's; NULL: the operator's own.
   ALTER TABLE operator_tokens ADD COLUMN role TEXT CHECK (role IS NULL OR role IN ('admin', 'network', 'helpdesk', 'auditor'));
   `,
-  /* 17: directory sync (issue 4) — RESERVED for the LDAP work */ `
+  /* 17: directory sync (issue 4) */ `
   -- Incremental sync reads only the group entries changed since this mark (highest modifyTimestamp /
   -- uSNChanged among group entries); NULL: not known yet, so the next run that reads groups is full.
   ALTER TABLE ldap_sources ADD COLUMN group_watermark TEXT;
