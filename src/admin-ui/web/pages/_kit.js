@@ -3,94 +3,52 @@
 // Not a page (pages/index.js does not list it). The DOM is built with createElement and
 // textContent only: the console runs under a strict CSP and nothing here parses HTML.
 import { currentTimeZone } from '../i18n.js';
+import { append, clear, el } from '../ui.js';
 
 /**
- * el('button', {testid: 'x', class: 'primary', onclick: fn, disabled: true}, 'text', child, [more])
+ * The shell's el() (ui.js) with `testid` short for `data-testid`:
+ * h('button', {testid: 'x', class: 'primary', onclick: fn, disabled: true}, 'text', child, [more])
  * @param {string} tag
  * @param {Record<string, any> | null} [attrs]
  * @param {...any} children
  * @returns {HTMLElement}
  */
 export function h(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs ?? {})) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'testid') node.setAttribute('data-testid', String(v));
-    else if (k === 'class') node.className = String(v);
-    // Element styles set from script are allowed by the CSP; a style="" attribute is not.
-    else if (k === 'style' && typeof v === 'object') Object.assign(node.style, v);
-    else if (k.startsWith('on') && typeof v === 'function') node.addEventListener(k.slice(2), v);
-    else if (k === 'value' || k === 'checked' || k === 'disabled' || k === 'selected') /** @type {any} */ (node)[k] = v;
-    else node.setAttribute(k, v === true ? '' : String(v));
+  if (attrs && 'testid' in attrs) {
+    const { testid, ...rest } = attrs;
+    attrs = { ...rest, 'data-testid': testid };
   }
-  append(node, children);
-  return node;
-}
-
-/** @param {Node} node @param {any[]} children */
-function append(node, children) {
-  for (const c of children) {
-    if (c === undefined || c === null || c === false) continue;
-    if (Array.isArray(c)) append(node, c);
-    else node.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
+  return el(tag, attrs, ...children);
 }
 
 /** Removes every child, then appends. @param {Node} node @param {...any} children */
 export function replace(node, ...children) {
-  while (node.firstChild) node.removeChild(node.firstChild);
-  append(node, children);
+  append(clear(node), children);
 }
 
-/**
- * The shell's api.js, whatever its exact call style, behind four verbs. Errors come back as
- * thrown objects with `code`/`message` (or `error.code`), which errorText() reads.
- * @param {any} ctx
- */
+/** The shell's API client (api.js: get, post, put, del). @param {any} ctx */
 export function api(ctx) {
-  const a = ctx.api;
-  /** @param {string} method @param {string} path @param {any} [body] */
-  const call = (method, path, body) => {
-    const m = method.toLowerCase();
-    const fn = m === 'delete' ? (a.del ?? a.delete) : a[m];
-    if (typeof fn === 'function') return body === undefined ? fn.call(a, path) : fn.call(a, path, body);
-    if (typeof a.request === 'function') return a.request(method, path, body);
-    return a(method, path, body);
-  };
-  return {
-    /** @param {string} path */ get: (path) => call('GET', path),
-    /** @param {string} path @param {any} [body] */ post: (path, body) => call('POST', path, body ?? {}),
-    /** @param {string} path @param {any} [body] */ put: (path, body) => call('PUT', path, body ?? {}),
-    /** @param {string} path */ del: (path) => call('DELETE', path),
-  };
+  return ctx.api;
 }
 
-/** A query string from the set values only. @param {Record<string, any>} q */
-export function qs(q) {
-  const p = new URLSearchParams();
-  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
-  const s = p.toString();
-  return s ? `?${s}` : '';
-}
+export { qs } from '../api.js';
 
-/** A list body: the API answers either [..] or {items:[..]}. @param {any} x @returns {any[]} */
+/** A list body's rows: every list route answers {items: [...]}. @param {any} x @returns {any[]} */
 export function itemsOf(x) {
-  if (Array.isArray(x)) return x;
-  if (x && Array.isArray(x.items)) return x.items;
-  return [];
+  return x?.items ?? [];
 }
 
 /** @param {any} err */
 export function errorCode(err) {
-  return err?.code ?? err?.error?.code ?? err?.body?.error?.code ?? null;
+  return err?.code ?? null;
 }
 
 /** @param {any} ctx @param {any} err */
 export function errorText(ctx, err) {
   // The shell's wording for "no answer" and "not permitted", in the operator's language.
-  if (typeof ctx.ui?.errorText === 'function' && (err?.status === 0 || err?.status === 403)) return ctx.ui.errorText(err);
+  if (err?.status === 0 || err?.status === 403) return ctx.ui.errorText(err);
   const code = errorCode(err);
-  const msg = err?.error?.message ?? err?.body?.error?.message ?? err?.message ?? String(err);
+  const msg = err?.message ?? String(err);
   return code ? `${ctx.t('kit.error')}: ${msg} (${code})` : `${ctx.t('kit.error')}: ${msg}`;
 }
 
@@ -139,9 +97,7 @@ export function zonedInputValue(v) {
 
 /** @param {any} ctx @param {string} perm */
 export function can(ctx, perm) {
-  if (typeof ctx.can === 'function') return ctx.can(perm);
-  const perms = ctx.session?.operator?.permissions;
-  return Array.isArray(perms) ? perms.includes(perm) : true;
+  return ctx.can(perm);
 }
 
 /**
@@ -175,28 +131,14 @@ export function select(testid, options, value) {
   return s;
 }
 
-/**
- * Asks before a destructive step: the shell's dialog when it has one, else an inline panel
- * with data-testid confirm-ok / confirm-cancel placed before `anchor`.
- * @param {any} ctx @param {string} message @param {HTMLElement} anchor
- * @returns {Promise<boolean>}
- */
-export function confirmStep(ctx, message, anchor) {
-  const shell = ctx.ui?.confirmDialog;
-  if (typeof shell === 'function') return Promise.resolve(shell(message, { danger: true, ok: ctx.t('kit.confirm') }));
-  return new Promise((resolve) => {
-    const done = (/** @type {boolean} */ v) => { panel.remove(); resolve(v); };
-    const panel = h('div', { class: 'confirm', role: 'alertdialog', testid: 'confirm-dialog' },
-      h('p', null, message),
-      h('button', { class: 'danger', testid: 'confirm-ok', onclick: () => done(true) }, ctx.t('kit.confirm')),
-      h('button', { testid: 'confirm-cancel', onclick: () => done(false) }, ctx.t('kit.cancel')));
-    anchor.before(panel);
-  });
+/** Asks before a destructive step (the shell's dialog). @param {any} ctx @param {string} message @returns {Promise<boolean>} */
+export function confirmStep(ctx, message) {
+  return ctx.ui.confirmDialog(message, { danger: true, ok: ctx.t('kit.confirm') });
 }
 
 /** A transient notice: the shell's toast when it has one. @param {any} ctx @param {string} text */
 export function notify(ctx, text) {
-  if (typeof ctx.ui?.toast === 'function') ctx.ui.toast(text);
+  ctx.ui.toast(text);
 }
 
 /** A status badge. @param {any} ctx @param {string} status */

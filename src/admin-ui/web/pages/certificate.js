@@ -94,7 +94,7 @@ export async function render(root, ctx) {
 
   revoke.addEventListener('click', async () => {
     const text = t('cert.revokeConfirm', { serial: c.serial, cn: c.commonName, reason: t(`kit.reason.${reason.value}`) });
-    if (!(await confirmStep(ctx, text, actions))) return;
+    if (!(await confirmStep(ctx, text))) return;
     revoke.disabled = true;
     try {
       await api(ctx).post(`/certificates/${encodeURIComponent(c.serial)}/revoke`, { reason: reason.value });
@@ -107,7 +107,7 @@ export async function render(root, ctx) {
     }
   });
   reissue.addEventListener('click', async () => {
-    if (!(await confirmStep(ctx, t('cert.reissueConfirm', { serial: c.serial, cn: c.commonName }), actions))) return;
+    if (!(await confirmStep(ctx, t('cert.reissueConfirm', { serial: c.serial, cn: c.commonName })))) return;
     reissue.disabled = true;
     revoke.disabled = true;
     try {

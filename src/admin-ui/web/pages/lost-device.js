@@ -143,7 +143,7 @@ async function preview(ctx, stage, who) {
     certs.length > 0 || (device && device.certificates > 0) ? h('div', { class: 'actions wrap' }, revokeAll) : null);
 
   revokeAll.addEventListener('click', async () => {
-    if (!(await confirmStep(ctx, t('lost.confirm', { n: certs.length, target: targetText }), revokeAll))) return;
+    if (!(await confirmStep(ctx, t('lost.confirm', { n: certs.length, target: targetText })))) return;
     revokeAll.disabled = true;
     let r;
     try {
@@ -161,7 +161,7 @@ async function preview(ctx, stage, who) {
 /** @param {any} ctx @param {HTMLElement} stage @param {any} r @param {string | undefined} owner */
 function showResult(ctx, stage, r, owner) {
   const t = ctx.t;
-  const revoked = itemsOf(r?.revoked ?? r);
+  const revoked = r?.revoked ?? [];
   const disconnects = h('div', { testid: 'lost-disconnects' });
   replace(stage,
     h('h2', null, t('lost.doneTitle')),

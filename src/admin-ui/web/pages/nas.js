@@ -71,7 +71,7 @@ function removeButton(ctx, n, list, notice) {
   const t = ctx.t;
   const b = /** @type {HTMLButtonElement} */ (h('button', { class: 'danger small', testid: `nas-remove-${n.name}` }, t('nas.remove')));
   b.addEventListener('click', async () => {
-    if (!(await confirmStep(ctx, t('nas.removeConfirm', { name: n.name, address: n.address }), list))) return;
+    if (!(await confirmStep(ctx, t('nas.removeConfirm', { name: n.name, address: n.address })))) return;
     b.disabled = true;
     try {
       await api(ctx).del(`/nas/${encodeURIComponent(n.name)}`);

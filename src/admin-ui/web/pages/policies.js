@@ -81,7 +81,7 @@ export async function render(root, ctx) {
 
 /** @param {any} ctx @param {string} group @param {HTMLElement} notice */
 async function removeGroup(ctx, group, notice) {
-  if (!(await confirmStep(ctx, ctx.t('pol.removeConfirm', { group }), notice))) return;
+  if (!(await confirmStep(ctx, ctx.t('pol.removeConfirm', { group })))) return;
   try {
     await api(ctx).del(`/policies/groups/${encodeURIComponent(group)}`);
     notify(ctx, ctx.t('pol.removed', { group }));
