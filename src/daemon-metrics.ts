@@ -5,10 +5,11 @@
 // scrape lands on any one of them).
 import type { LoadedCa } from './ca/authority.js';
 import { readCertificate } from './ca/x509.js';
-import { counter, gauge, workerLabel, type MetricFamily, type Sample } from './http/metrics.js';
+import { counter, gauge, histogram, workerLabel, type MetricFamily, type Sample } from './http/metrics.js';
 import type { SyncRunRecord } from './ldap-sync/source.js';
 import type { RadiusStats } from './radius/auth.js';
 import type { EapPoolStats } from './radius/eap/pool.js';
+import type { LoopStats } from './loop-monitor.js';
 
 const DAY_MS = 86_400_000;
 /** Days to a thousandth (about a minute and a half): enough for an alert, short to read. */
@@ -16,7 +17,7 @@ const days = (ms: number): number => Math.round((ms / DAY_MS) * 1000) / 1000;
 
 export interface DaemonMetricsSource {
   /** The primary's RADIUS status (daemon radiusStatus()); undefined before RADIUS listens. */
-  radius: { stats: RadiusStats; eap?: EapPoolStats } | undefined;
+  radius: { stats: RadiusStats; eap?: EapPoolStats; loop?: LoopStats } | undefined;
   /** OcspResponder.stats of this process. */
   ocsp: { requests: number; cacheHits: number; signed: number; malformed: number; unauthorized: number };
   cas: readonly LoadedCa[];
@@ -94,6 +95,16 @@ function radiusFamilies(stats: RadiusStats, eap: EapPoolStats | undefined): Metr
   ];
 }
 
+function loopFamilies(loop: LoopStats): MetricFamily[] {
+  return [
+    histogram('authbox_radius_event_loop_lag_seconds', 'How late a 10 ms timer fires on the thread that answers RADIUS.', loop.lag),
+    counter('authbox_radius_event_loop_stalls_total', 'Turns of the RADIUS thread late by more than 20 ms, by cause: busy (the thread was running), '
+      + 'cpu_wait (ready, but the CPUs were given to other processes), unknown (stopped, or no scheduler counters).',
+    (['busy', 'cpu_wait', 'unknown'] as const).map((cause) => ({ labels: { cause }, value: loop.stalls[cause] }))),
+    gauge('authbox_radius_event_loop_longest_stall_seconds', 'The longest stall of the RADIUS thread since the daemon started.', loop.longestSeconds),
+  ];
+}
+
 export function daemonMetrics(src: DaemonMetricsSource): MetricFamily[] {
   const worker = src.worker ?? workerLabel();
   const w = { worker };
@@ -115,6 +126,7 @@ export function daemonMetrics(src: DaemonMetricsSource): MetricFamily[] {
   const o = src.ocsp;
   return [
     ...(src.radius ? radiusFamilies(src.radius.stats, src.radius.eap) : []),
+    ...(src.radius?.loop ? loopFamilies(src.radius.loop) : []),
     counter('authbox_ocsp_requests_total', 'OCSP requests seen by this HTTP process\'s responder.', [{ labels: w, value: o.requests }]),
     counter('authbox_ocsp_cache_hits_total', 'OCSP requests answered with a response signed earlier.', [{ labels: w, value: o.cacheHits }]),
     counter('authbox_ocsp_signed_total', 'OCSP responses signed.', [{ labels: w, value: o.signed }]),

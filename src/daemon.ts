@@ -46,6 +46,7 @@ import { expiryNotifier } from './expiry.js';
 import { startAdminServer } from './admin-server.js';
 import { listenerStatus } from './admin-listeners.js';
 import { coaWiring } from './coa-wiring.js';
+import { startLoopMonitor, type LoopMonitor, type LoopStats } from './loop-monitor.js';
 
 const OCSP_SIGNER_RENEW_BEFORE_MS = 30 * 86_400_000;
 
@@ -88,6 +89,8 @@ export interface RadiusStatus {
   stats: RadiusStats;
   /** EAP worker threads: how many, conversations in flight, rounds handled, restarts. */
   eap?: EapPoolStats;
+  /** How late the RADIUS thread's event loop runs, and its stalls by cause. */
+  loop?: LoopStats;
   /** RadSec (RFC 6614), when radius.radsecListen is set: where, connections, and its engine's counters. */
   radsec?: { address: string; port: number; connections: RadsecStats; stats: RadiusStats };
 }
@@ -130,7 +133,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
   // RADIUS: clients are held in memory (secrets unsealed once) and reloaded from the change
   // feed; users likewise (UserLookupCache), emptied on any user change.
   let radius: {
-    engine: RadiusAuthEngine; server: RadiusServer; decisions: DecisionLog; accounting: AccountingRecorder; eapPool?: EapWorkerPool;
+    engine: RadiusAuthEngine; server: RadiusServer; decisions: DecisionLog; accounting: AccountingRecorder; eapPool?: EapWorkerPool; loop: LoopMonitor;
     /** EAP beside the sockets (radius.eapWorkers 0). */
     eapLocal?: { reloadTls(): void };
     radsec?: { engine: RadiusAuthEngine; server: RadsecServer };
@@ -271,14 +274,16 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
       }
     }
     decisions.start();
-    radius = { engine, server, decisions, accounting, ...(eapPool ? { eapPool } : {}), ...(eapLocal ? { eapLocal } : {}), ...(radsec ? { radsec } : {}) };
+    // Stalls of the thread answering RADIUS, for /metrics (debug log: each one with its cause).
+    const loop = startLoopMonitor({ onStall: (st) => radiusLog.debug(st, 'RADIUS thread stalled') });
+    radius = { engine, server, decisions, accounting, loop, ...(eapPool ? { eapPool } : {}), ...(eapLocal ? { eapLocal } : {}), ...(radsec ? { radsec } : {}) };
     log.info({ listeners: server.listeners, clients: nasTable.size }, 'RADIUS listening');
     if (radsec) log.info({ address: radsec.server.address, clients: radsecClients.length }, 'RadSec listening');
     return server.listeners;
   };
   const radiusStatus = (): RadiusStatus | undefined =>
     radius ? {
-      listeners: radius.server.listeners, stats: radius.engine.stats, ...(radius.eapPool ? { eap: radius.eapPool.stats } : {}),
+      listeners: radius.server.listeners, stats: radius.engine.stats, loop: radius.loop.stats(), ...(radius.eapPool ? { eap: radius.eapPool.stats } : {}),
       ...(radius.radsec ? {
         radsec: {
           address: radius.radsec.server.address.address, port: radius.radsec.server.address.port,
@@ -424,6 +429,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
     radiusStatus,
     close: async () => {
       process.off('SIGUSR2', pollNow);
+      radius?.loop.stop();
       await radius?.server.close();
       await radius?.radsec?.server.close();
       await radius?.eapPool?.close();

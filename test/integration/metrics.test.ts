@@ -66,6 +66,9 @@ describe('GET /metrics from an allowed address', () => {
       authbox_certificate_expiry_days: 'gauge',
       authbox_process_uptime_seconds: 'gauge',
       authbox_process_resident_memory_bytes: 'gauge',
+      authbox_radius_event_loop_lag_seconds: 'histogram',
+      authbox_radius_event_loop_stalls_total: 'counter',
+      authbox_radius_event_loop_longest_stall_seconds: 'gauge',
     };
     for (const [name, type] of Object.entries(expected)) expect(types.get(name), name).toBe(type);
     expect(value(samples, 'authbox_certificate_expiry_days', 'ca="issuing",certificate="ca"')).toBeGreaterThan(300);
@@ -73,6 +76,9 @@ describe('GET /metrics from an allowed address', () => {
     expect(value(samples, 'authbox_crl_number', 'ca="issuing"')).toBeGreaterThanOrEqual(1);
     expect(value(samples, 'authbox_process_resident_memory_bytes')).toBeGreaterThan(1_000_000);
     expect(value(samples, 'authbox_radius_requests_total', 'result="accept"')).toBe(0);
+    // The RADIUS thread's 10 ms timer has been turning since the daemon listened, and each stall cause has its series.
+    expect(value(samples, 'authbox_radius_event_loop_lag_seconds_count')).toBeGreaterThan(0);
+    for (const cause of ['busy', 'cpu_wait', 'unknown']) expect(value(samples, 'authbox_radius_event_loop_stalls_total', `cause="${cause}"`), cause).toBeGreaterThanOrEqual(0);
   });
 
   it('counts an OCSP answer by status and a RADIUS datagram from an unknown client', async () => {
