@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { AuthboxConfig } from './config/config.js';
+import { yieldToRadius } from './daemon-process.js';
 
 export interface DryRunResult {
   source: string;
@@ -23,6 +24,7 @@ export function dryRunInChildProcess(config: AuthboxConfig, name: string): Promi
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [fileURLToPath(new URL('../bin/authbox', import.meta.url)), 'ldap', 'sync', '--data', config.dataDir,
       '--name', name, '--dry-run', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    yieldToRadius(child.pid);
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { getPriority, setPriority } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AuthboxConfig, ListenAddress } from './config/config.js';
@@ -53,6 +54,17 @@ export function nudgeDaemon(dataDir: string): void {
   }
 }
 
+/** Directory work in a child process runs at nice 10, so that on a busy machine the scheduler gives the CPU to RADIUS first. */
+export const BACKGROUND_NICE = 10;
+export function yieldToRadius(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    setPriority(pid, Math.max(BACKGROUND_NICE, getPriority(pid)));
+  } catch {
+    /* the child is already gone, or the platform has no priorities: it runs at ours */
+  }
+}
+
 /**
  * A scheduled directory sync runs as `authbox ldap sync --scheduled` in a process of its own:
  * reading and planning 10,000 users takes a second of CPU that must not be taken from the
@@ -62,6 +74,7 @@ export function syncInChildProcess(config: AuthboxConfig, name: string): Promise
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [fileURLToPath(new URL('../bin/authbox', import.meta.url)), 'ldap', 'sync', '--data', config.dataDir,
       '--name', name, '--scheduled'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    yieldToRadius(child.pid);
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', reject);
