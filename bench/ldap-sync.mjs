@@ -17,7 +17,10 @@
 //       served folder (USERS already synced, nothing to change);
 //       (d2) during the daemon's own scheduled sync of USERS new users (a source added
 //       to a serving daemon with no users: its scheduler runs it within 30 s, in the
-//       daemon's primary process, where RADIUS is answered);
+//       daemon's primary process, where RADIUS is answered; this script polls the run in the
+//       database, starting no process). Each phase also shows the daemon's own stall counters
+//       from /metrics: turns of its RADIUS thread more than 20 ms late, running (busy) or
+//       waiting for a CPU (cpu wait);
 //   (e) resident memory (VmRSS) of `authbox serve` (primary, and the whole process tree)
 //       with MEM_USERS synced users (a second slapd with MEM_USERS users, one full sync).
 //
@@ -37,6 +40,7 @@ import { BASE_DN, GROUPS as GROUPS_DN, ROOT_DN, ROOT_PASSWORD, startSlapd, uidOf
 
 requireTools('slapd', 'slapadd', 'slappasswd', 'ldapsearch', 'ldapmodify');
 
+const { openDatabase } = await dist('store/db.js');
 const env = (k, d) => (process.env[k] !== undefined ? process.env[k] : d);
 const USERS = Number(env('USERS', 10000));
 const GROUPS = Number(env('GROUPS', 200));
@@ -80,12 +84,43 @@ function newFolder(name) {
   authboxCli(['init', '--data', dir, '--admin-password', 'bench-admin-pw']);
   return dir;
 }
-const addSource = (dir, url, extra = []) => authboxCli(['ldap', 'add', '--data', dir, '--name', 'corp', '--url', url, '--bind-dn', ROOT_DN,
-  '--bind-password', ROOT_PASSWORD, '--base-dn', BASE_DN, '--group-base-dn', GROUPS_DN, '--preset', 'openldap', ...extra]);
+const addSourceArgs = (dir, url, extra = []) => ['ldap', 'add', '--data', dir, '--name', 'corp', '--url', url, '--bind-dn', ROOT_DN,
+  '--bind-password', ROOT_PASSWORD, '--base-dn', BASE_DN, '--group-base-dn', GROUPS_DN, '--preset', 'openldap', ...extra];
+const addSource = (dir, url, extra) => authboxCli(addSourceArgs(dir, url, extra));
+/** While RADIUS is measured: the command runs beside this event loop, not blocking it (a blocked loop would be counted as the daemon's gap). */
+const addSourceAsync = (dir, url) => authboxAsync(addSourceArgs(dir, url));
+/** The source's latest finished run, read from the database (no authbox process started: it would take a CPU from the daemon being measured). */
+function lastFinishedRun(dir) {
+  const db = openDatabase(join(dir, 'authbox.db'), { readonly: true });
+  try {
+    const r = db.prepare(`SELECT r.started_at, r.ended_at, r.added, r.error FROM ldap_sync_runs r JOIN ldap_sources s ON s.id = r.source_id
+      WHERE s.name = 'corp' AND r.dry_run = 0 AND r.ended_at IS NOT NULL ORDER BY r.id DESC LIMIT 1`).get();
+    return r && { started: new Date(r.started_at).toISOString(), ended: new Date(r.ended_at).toISOString(), added: r.added, error: r.error };
+  } finally {
+    db.close();
+  }
+}
+/** The daemon's RADIUS-thread stalls so far, by cause, and its lag histogram (GET /metrics). */
+async function loopCounters(httpPort) {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  const stalls = {};
+  for (const m of text.matchAll(/^authbox_radius_event_loop_stalls_total\{cause="(\w+)"\} (\d+)/gm)) stalls[m[1]] = Number(m[2]);
+  const buckets = [...text.matchAll(/^authbox_radius_event_loop_lag_seconds_bucket\{le="([^"]+)"\} (\d+)/gm)].map((m) => [m[1], Number(m[2])]);
+  return { stalls, buckets };
+}
+/** Stalls between two loopCounters readings, and the bucket bound of the latest turn seen in between. */
+function loopDelta(a, b) {
+  const stalls = Object.fromEntries(Object.keys(b.stalls).map((k) => [k, b.stalls[k] - (a.stalls[k] ?? 0)]));
+  let worst = '-';
+  for (let i = 0; i < b.buckets.length; i++) {
+    const below = i === 0 ? 0 : b.buckets[i - 1][1] - a.buckets[i - 1][1];
+    if (b.buckets[i][1] - a.buckets[i][1] > below) worst = b.buckets[i][0] === '+Inf' ? `> ${b.buckets[i - 1][0]} s` : `≤ ${b.buckets[i][0]} s`;
+  }
+  return { stalls, worst };
+}
 const runsOf = (dir) => JSON.parse(authboxCli(['ldap', 'runs', '--data', dir, '--name', 'corp', '--json']));
 const runMs = (r) => new Date(r.ended).getTime() - new Date(r.started).getTime();
 
-const { openDatabase } = await dist('store/db.js');
 function counts(dir) {
   const db = openDatabase(join(dir, 'authbox.db'), { readonly: true });
   try {
@@ -286,16 +321,24 @@ servers.push(daemon);
 }
 await sleep(500);
 rss.push({ what: `${USERS} users (after a scheduled sync)`, users: USERS, primary: rssMiB(daemon.pid), tree: treeRss(daemon.pid) });
+// The daemon's own stall counters at each phase's start (the HTTP workers get them every 250 ms).
+const phaseLoop = async (list) => { await sleep(300); list.push(await loopCounters(ports.http)); };
+let loop = [];
 let load = await papLoad(ports.radius);
+await phaseLoop(loop);
 await sleep(BASELINE_S * 1000);
 load.setPhase('d1');
+await phaseLoop(loop);
 const d1Window = [Date.now()];
 const d1 = await authboxAsync(['ldap', 'sync', '--data', D, '--name', 'corp', '--full', '--json']);
 d1Window.push(Date.now());
 load.setPhase('after');
+await phaseLoop(loop);
 await sleep(BASELINE_S * 1000);
+await phaseLoop(loop);
 let res = await load.stop();
-const d1Stats = [latencyStats(res.sent, 'before'), latencyStats(res.sent, 'd1'), latencyStats(res.sent, 'after')];
+const withLoop = (stats, readings) => stats.map((st, i) => ({ ...st, loop: loopDelta(readings[i], readings[i + 1]) }));
+const d1Stats = withLoop([latencyStats(res.sent, 'before'), latencyStats(res.sent, 'd1'), latencyStats(res.sent, 'after')], loop);
 log(`d1: CLI full sync ${d1.wall.toFixed(2)} s; ${JSON.stringify(JSON.parse(d1.out).counts)}; skipped ${res.skipped}`);
 await daemon.stop();
 servers.splice(servers.indexOf(daemon), 1);
@@ -308,20 +351,18 @@ daemon = await startAuthboxRadius(D2, ports, join(work, 'serve-d2.log'));
 servers.push(daemon);
 await sleep(500);
 rss.push({ what: '1 local user, no source', users: 0, primary: rssMiB(daemon.pid), tree: treeRss(daemon.pid) });
+loop = [];
 load = await papLoad(ports.radius);
+await phaseLoop(loop);
 await sleep(BASELINE_S * 1000);
 load.setPhase('d2');
+await phaseLoop(loop);
 const d2t0 = performance.now();
-addSource(D2, slapd.url);
+await addSourceAsync(D2, slapd.url);
 let d2Run;
 for (let i = 0; i < 200 && !d2Run; i++) {
   await sleep(250);
-  try {
-    const runs = JSON.parse((await authboxAsync(['ldap', 'runs', '--data', D2, '--name', 'corp', '--json'])).out);
-    d2Run = runs.find((r) => r.ended);
-  } catch (e) {
-    log(`d2: ldap runs failed (${e.message.split('\n')[0]}), trying again`);
-  }
+  d2Run = lastFinishedRun(D2);
 }
 const d2Wait = secs(d2t0);
 // The daemon applies the users to its memory after the commit (the change feed): the
@@ -337,9 +378,11 @@ for (;;) {
 }
 const d2Recovered = secs(stallT0);
 load.setPhase('after');
+await phaseLoop(loop);
 await sleep(BASELINE_S * 1000);
+await phaseLoop(loop);
 res = await load.stop();
-const d2Stats = [latencyStats(res.sent, 'before'), latencyStats(res.sent, 'd2'), latencyStats(res.sent, 'after')];
+const d2Stats = withLoop([latencyStats(res.sent, 'before'), latencyStats(res.sent, 'd2'), latencyStats(res.sent, 'after')], loop);
 const c2 = counts(D2);
 log(`d2: daemon's sync seen after ${d2Wait.toFixed(1)} s; run ${d2Run ? `${runMs(d2Run)} ms, added ${d2Run.added}, error ${d2Run.error}` : 'NOT SEEN'}; database ${JSON.stringify(c2)}; skipped ${res.skipped}`);
 rss.push({ what: `${c2.users} users (synced by the daemon)`, users: c2.users, primary: rssMiB(daemon.pid), tree: treeRss(daemon.pid) });
@@ -411,14 +454,16 @@ console.log(`full sync: ${JSON.stringify(fullJson.counts)}; database: ${c1.users
 console.log(`incremental: mode ${incrJson.mode}, ${JSON.stringify(incrJson.counts)} (each mail change updates that user's e-mail)`);
 console.log(`\nRADIUS PAP, one request every ${RATE_MS} ms, during a sync (latency in ms; timeout ${TIMEOUT_MS} ms; gap: longest time without an answer)`);
 console.log(table([
-  ['phase', 'requests', 'accepted', 'timeouts', 'p50', 'p99', 'max', 'gap'],
+  ['phase', 'requests', 'accepted', 'timeouts', 'p50', 'p99', 'max', 'gap', 'stalls: busy', 'cpu wait', 'slowest turn'],
   ...[...d1Stats.map((s) => ({ ...s, label: `d1 ${s.phase === 'd1' ? `CLI --full sync (${fmt(d1.wall, 2)} s)` : s.phase}` })),
     ...d2Stats.map((s) => ({ ...s, label: `d2 ${s.phase === 'd2' ? `daemon's sync of ${USERS} new users` : s.phase}` }))]
-    .map((s) => [s.label, s.requests, s.accepted, s.timeouts, ms(s.p50), ms(s.p99), ms(s.max), ms(s.gap)]),
+    .map((s) => [s.label, s.requests, s.accepted, s.timeouts, ms(s.p50), ms(s.p99), ms(s.max), ms(s.gap), s.loop.stalls.busy ?? '-', s.loop.stalls.cpu_wait ?? '-', s.loop.worst]),
 ]));
 if (d2Run) console.log(`d2: the daemon's run took ${runMs(d2Run)} ms (added ${d2Run.added}); it started within ${d2Wait.toFixed(1)} s of \`ldap add\` (scheduler tick 30 s); ${d2Recovered > STALL_MAX_S ? `RADIUS did NOT answer again within ${STALL_MAX_S} s (STALL_MAX_S) after the run was seen recorded` : `RADIUS answered every request again ${d2Recovered.toFixed(1)} s after the run was seen recorded`}`);
 const at = (t) => (t === undefined ? '-' : new Date(t).toISOString().slice(11, 23));
 if (d2Run) console.log(`d2: run ${at(new Date(d2Run.started).getTime())} to ${at(new Date(d2Run.ended).getTime())}; longest gap in d2 from ${at(d2Stats[1].gapFrom)} for ${ms(d2Stats[1].gap)} ms`);
+console.log('stalls: turns of the daemon\'s RADIUS thread late by more than 20 ms (its /metrics), busy: the thread was running; cpu wait: it was ready '
+  + 'but the 2 CPUs ran other processes (this script, slapd, the sync\'s child process); slowest turn: the lag-histogram bucket of the phase\'s latest timer turn');
 console.log(`d1: longest gap from ${at(d1Stats[1].gapFrom)} for ${ms(d1Stats[1].gap)} ms (CLI sync ${at(d1Window[0])} to ${at(d1Window[1])})`);
 console.log(`\nResident memory of authbox serve (goal < 300 MiB with ${MEM_USERS || USERS} users)`);
 console.log(table([
