@@ -44,7 +44,7 @@ import { expiryNotifier } from './expiry.js';
 import { startAdminServer } from './admin-server.js';
 import { listenerStatus } from './admin-listeners.js';
 import { coaWiring } from './coa-wiring.js';
-import { DecisionWriter } from './decision-writer.js';
+import { RadiusWriter } from './radius-writer.js';
 import { startLoopMonitor, type LoopMonitor, type LoopStats } from './loop-monitor.js';
 
 const OCSP_SIGNER_RENEW_BEFORE_MS = 30 * 86_400_000;
@@ -132,7 +132,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
   // RADIUS: clients are held in memory (secrets unsealed once) and reloaded from the change
   // feed; users likewise (UserLookupCache), emptied on any user change.
   let radius: {
-    engine: RadiusAuthEngine; server: RadiusServer; decisions: DecisionLog; decisionWriter: DecisionWriter; accounting: AccountingRecorder; eapPool?: EapWorkerPool; loop: LoopMonitor;
+    engine: RadiusAuthEngine; server: RadiusServer; decisions: DecisionLog; writer: RadiusWriter; accounting: AccountingRecorder; eapPool?: EapWorkerPool; loop: LoopMonitor;
     /** EAP beside the sockets (radius.eapWorkers 0). */
     eapLocal?: { reloadTls(): void };
     radsec?: { engine: RadiusAuthEngine; server: RadsecServer };
@@ -195,10 +195,10 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
     }
     // Decisions are written in batches (every 200 ms or 500 entries, one transaction each) so that no
     // authentication waits for a disk flush; accounting is committed before it is answered.
-    // The batches are committed by a writer thread with a connection of its own (decision-writer.ts):
-    // a commit's fsync, a WAL checkpoint or a directory sync's write lock never stalls RADIUS.
-    const decisionWriter = new DecisionWriter({ databaseFile: config.databaseFile, log: radiusLog.child({ component: 'auth-log' }) });
-    const decisions = new DecisionLog({ storage: decisionWriter, log: radiusLog.child({ component: 'auth-log' }) });
+    // Both are committed by a writer thread with a connection of its own (radius-writer.ts): a
+    // commit's fsync, a WAL checkpoint or a directory sync's write lock never stalls RADIUS.
+    const writer = new RadiusWriter({ databaseFile: config.databaseFile, log: radiusLog.child({ component: 'writer' }) });
+    const decisions = new DecisionLog({ storage: writer, log: radiusLog.child({ component: 'auth-log' }) });
     // Lockout counts the wrong-password refusals of every method and worker from the decision stream.
     lockout = new LockoutTracker({
       policy: config.lockout,
@@ -213,7 +213,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
         }
       },
     });
-    const accounting = new AccountingRecorder(pki.accounting);
+    const accounting = new AccountingRecorder(writer);
     // Each decision also goes to the auth log stream (its own stdout/syslog destination, config.log.auth).
     const authStream = log.child({ stream: 'auth' });
     const engineDeps = {
@@ -235,7 +235,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
       server = await startRadiusServer(engine, config.radius, radiusLog);
     } catch (e) {
       decisions.close();
-      await decisionWriter.close();
+      await writer.close();
       await eapPool?.close();
       throw e;
     }
@@ -266,7 +266,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
       } catch (e) {
         await server.close();
         decisions.close();
-        await decisionWriter.close();
+        await writer.close();
         await eapPool?.close();
         throw e;
       }
@@ -274,7 +274,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
     decisions.start();
     // Stalls of the thread answering RADIUS, for /metrics (debug log: each one with its cause).
     const loop = startLoopMonitor({ onStall: (st) => radiusLog.debug(st, 'RADIUS thread stalled') });
-    radius = { engine, server, decisions, decisionWriter, accounting, loop, ...(eapPool ? { eapPool } : {}), ...(eapLocal ? { eapLocal } : {}), ...(radsec ? { radsec } : {}) };
+    radius = { engine, server, decisions, writer, accounting, loop, ...(eapPool ? { eapPool } : {}), ...(eapLocal ? { eapLocal } : {}), ...(radsec ? { radsec } : {}) };
     log.info({ listeners: server.listeners, clients: nasTable.size }, 'RADIUS listening');
     if (radsec) log.info({ address: radsec.server.address, clients: radsecClients.length }, 'RadSec listening');
     return server.listeners;
@@ -342,7 +342,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
     await radius?.radsec?.server.close();
     await radius?.eapPool?.close();
     radius?.decisions.close();
-    await radius?.decisionWriter.close();
+    await radius?.writer.close();
     feed.stop();
     publisher?.stop();
     clearInterval(refresher);
@@ -434,7 +434,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
       await radius?.eapPool?.close();
       radius?.accounting.flush();
       radius?.decisions.close();
-      await radius?.decisionWriter.close();
+      await radius?.writer.close();
       ldapScheduler?.stop();
       await backups?.stop();
       auditForwarder?.stop();

@@ -83,7 +83,11 @@ export function parseAccounting(packet: RadiusPacket, nas: string, nasAddress: s
   return { kind: 'event', event };
 }
 
-/** Stores events in groups: everything recorded within one turn of the event loop is one transaction. */
+/**
+ * Stores events in groups: everything recorded within one turn of the event loop is one
+ * transaction. The storage may commit in another thread (radius-writer.ts): then the group's
+ * promises settle when it says so, and later groups are sent meanwhile, in order.
+ */
 export class AccountingRecorder {
   private pending: { event: AccountingEvent; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private scheduled: NodeJS.Immediate | undefined;
@@ -105,10 +109,15 @@ export class AccountingRecorder {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
+    let result: unknown;
     try {
-      this.storage.applyAccounting(batch.map((b) => b.event));
+      result = this.storage.applyAccounting(batch.map((b) => b.event));
     } catch (e) {
       for (const b of batch) b.reject(e);
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(() => { for (const b of batch) b.resolve(); }, (e: unknown) => { for (const b of batch) b.reject(e); });
       return;
     }
     for (const b of batch) b.resolve();
