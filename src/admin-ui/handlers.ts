@@ -1,6 +1,7 @@
 // One function per route id (routes.ts). Each returns the JSON body, or writes the
 // response itself. Nothing returned carries a secret: views are built field by field.
 import { X509Certificate } from 'node:crypto';
+import type { Response } from 'express';
 import { CrlReason, REVOCATION_REASONS } from '../ca/crl.js';
 import type { CertRecord } from '../ca/storage.js';
 import { normalizeSerial } from '../ca/serial.js';
@@ -21,6 +22,27 @@ import { OPENAPI } from './openapi.js';
 import { ROLE_PERMISSIONS, type RouteId } from './routes.js';
 
 const CSV_MAX_ROWS = 100_000;
+const CSV_PAGE_ROWS = 1000;
+
+/**
+ * Writes a chunk and waits: for 'drain' when the client reads slower than we write, else for the
+ * next turn of the event loop (RADIUS answers in between). False once the client has gone.
+ */
+function writeOrWait(res: Response, chunk: string): Promise<boolean> {
+  if (res.destroyed) return Promise.resolve(false);
+  if (res.write(chunk)) return new Promise((resolve) => setImmediate(() => resolve(!res.destroyed)));
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => () => {
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      resolve(ok);
+    };
+    const onDrain = done(true);
+    const onClose = done(false);
+    res.once('drain', onDrain);
+    res.once('close', onClose);
+  });
+}
 
 function userView(u: UserRecord) {
   return {
@@ -279,13 +301,25 @@ const CORE_HANDLERS: Record<CoreRouteId, Handler> = {
     const items = auditRows(ctx, limitOf(ctx)).map((r) => ({ ...r, detail: r.detail === null ? null : JSON.parse(r.detail) as unknown }));
     return { items, ...(items.length > 0 ? { nextBefore: items[items.length - 1]!.id } : {}) };
   },
-  'logs.auditCsv'(ctx) {
-    const rows = auditRows(ctx, limitOf(ctx, 10_000, CSV_MAX_ROWS));
-    const lines = ['id,at,actor,source,action,target,detail'];
-    for (const r of rows) lines.push([r.id, new Date(r.at).toISOString(), r.actor, r.source, r.action, r.target, r.detail].map(csvCell).join(','));
-    ctx.res.type('text/csv; charset=utf-8');
-    ctx.res.set('Content-Disposition', 'attachment; filename="authbox-audit.csv"');
-    ctx.res.send(lines.join('\r\n') + '\r\n');
+  async 'logs.auditCsv'(ctx) {
+    // Streamed in pages by the id cursor, with a turn of the event loop between pages: the console
+    // runs in the process that answers RADIUS, and 100,000 rows built at once took 0.8 s of it.
+    const max = limitOf(ctx, 10_000, CSV_MAX_ROWS);
+    const { res } = ctx;
+    res.type('text/csv; charset=utf-8');
+    res.set('Content-Disposition', 'attachment; filename="authbox-audit.csv"');
+    let open = await writeOrWait(res, 'id,at,actor,source,action,target,detail\r\n');
+    let before = intOf(ctx, 'before');
+    for (let sent = 0; open && sent < max;) {
+      const rows = auditRows(ctx, Math.min(CSV_PAGE_ROWS, max - sent), before);
+      if (rows.length === 0) break;
+      const text = rows.map((r) => [r.id, new Date(r.at).toISOString(), r.actor, r.source, r.action, r.target, r.detail].map(csvCell).join(',')).join('\r\n');
+      sent += rows.length;
+      before = rows[rows.length - 1]!.id;
+      open = await writeOrWait(res, `${text}\r\n`);
+      if (rows.length < CSV_PAGE_ROWS) break;
+    }
+    if (open) res.end();
     return undefined;
   },
   'openapi'() {
@@ -297,9 +331,10 @@ export const HANDLERS: Record<RouteId, Handler> = {
   ...CORE_HANDLERS, ...CERT_HANDLERS, ...CONSOLE_HANDLERS, ...DIRECTORY_HANDLERS, ...OPERATOR_HANDLERS,
 };
 
-function auditRows(ctx: HandlerContext, limit: number) {
+/** `before` overrides the query's cursor (the CSV export walks the pages itself). */
+function auditRows(ctx: HandlerContext, limit: number, before = intOf(ctx, 'before')) {
   const actor = query(ctx, 'actor'); const action = query(ctx, 'action'); const target = query(ctx, 'target');
-  const since = timeOf(ctx, 'since'); const until = timeOf(ctx, 'until'); const before = intOf(ctx, 'before');
+  const since = timeOf(ctx, 'since'); const until = timeOf(ctx, 'until');
   return ctx.deps.queries.audit({
     limit, ...(actor !== undefined ? { actor } : {}), ...(action !== undefined ? { action } : {}), ...(target !== undefined ? { target } : {}),
     ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}), ...(before !== undefined ? { before } : {}),
