@@ -15,7 +15,7 @@ import { CERT_HANDLERS, ownedByUser } from './handlers-certs.js';
 import {
   body, callerOf, certSummary, intOf, limitOf, operatorBody, optString, param, qrSvg, query, reqString, timeOf,
 } from './handlers-common.js';
-import { CONSOLE_HANDLERS } from './handlers-console.js';
+import { CONSOLE_HANDLERS, expiringView } from './handlers-console.js';
 import { DIRECTORY_HANDLERS } from './handlers-directory.js';
 import { OPERATOR_HANDLERS } from './handlers-operators.js';
 import { OPENAPI } from './openapi.js';
@@ -163,7 +163,7 @@ const CORE_HANDLERS: Record<CoreRouteId, Handler> = {
     const items = ctx.deps.expiring?.(now, Number(raw)) ?? [];
     return {
       days: Number(raw),
-      items: items.map((i) => ({ ...i, notAfter: new Date(i.notAfter).toISOString(), daysLeft: Math.floor((i.notAfter - now) / 86_400_000) })),
+      items: expiringView(items, now),
     };
   },
 
