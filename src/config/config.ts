@@ -83,6 +83,8 @@ export interface LogSettings {
   readonly system: LogStreamSettings;
   readonly auth: LogStreamSettings;
   readonly audit: LogStreamSettings;
+  /** What stdout may hold in memory while the journal does not read, in KiB; beyond it lines are dropped and counted. */
+  readonly stdoutBufferKiB: number;
 }
 
 export interface ExpirySettings {
@@ -107,7 +109,7 @@ export interface StoredSettings {
   ocsp?: Partial<AuthboxConfig['ocsp']>;
   crl?: Partial<AuthboxConfig['crl']>;
   radius?: { listen?: string; accountingListen?: string; eapWorkers?: number; radsecListen?: string };
-  log?: { level?: string; system?: StoredLogStream; auth?: StoredLogStream; audit?: StoredLogStream };
+  log?: { level?: string; system?: StoredLogStream; auth?: StoredLogStream; audit?: StoredLogStream; stdoutBufferKiB?: number };
   expiry?: {
     days?: number[];
     smtp?: { host?: string; port?: number; starttls?: boolean; from?: string; to?: string[]; user?: string; passwordFile?: string; caFile?: string };
@@ -311,6 +313,7 @@ function logSettings(dataDir: string, stored: StoredSettings['log'], levelOverri
   return {
     level: parseLogLevel(levelOverride ?? stored?.level ?? 'info'),
     system: stream('system'), auth: stream('auth'), audit: stream('audit'),
+    stdoutBufferKiB: within(stored?.stdoutBufferKiB, 16_384, 'log.stdoutBufferKiB', 64, 1_048_576),
   };
 }
 

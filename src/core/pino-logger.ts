@@ -3,6 +3,7 @@
 // { stream: 'audit' } writes to that stream; every other record is the system stream's.
 // Its own module, so that only `serve` and the EAP workers load pino; the CLI does not.
 import { hostname } from 'node:os';
+import { isMainThread } from 'node:worker_threads';
 import { pino, type Logger as PinoLogger } from 'pino';
 import type { LogSettings, LogStreamSettings } from '../config/config.js';
 import { formatSyslog, SEVERITY, SyslogSender, type SyslogStats } from './syslog.js';
@@ -70,9 +71,56 @@ function destination(stream: LogStream, s: LogStreamSettings, stdout: (line: str
   };
 }
 
+/** Lines dropped on stdout are told (on stdout) this long after the first of a burst. */
+const STDOUT_DROP_REPORT_MS = 5000;
+
+/**
+ * stdout for the main thread: written asynchronously (sonic-boom, pino's own destination, in
+ * libuv's thread pool), so a log file on a slow disk never blocks the thread that answers RADIUS
+ * (Node writes files synchronously), and a journal that stops reading fills a bounded buffer
+ * (Node queues writes to a pipe or socket in memory without limit). Beyond log.stdoutBufferKiB, lines are
+ * dropped and counted, and the count is told once stdout takes lines again. Writes of at most
+ * 4 KiB of whole lines (PIPE_BUF), so lines never interleave inside one with the EAP worker
+ * threads' (process.stdout, written by the main thread). Flushed at exit.
+ */
+function asyncStdout(bufferBytes: number): { write: (line: string) => void; flush: () => Promise<void> } {
+  if (!isMainThread) return { write: (line) => void process.stdout.write(line), flush: async () => {} };
+  const boom = pino.destination({ dest: 1, sync: false, minLength: 0, maxWrite: 4096, maxLength: bufferBytes });
+  let dropped = 0;
+  let report: NodeJS.Timeout | undefined;
+  const tell = (): void => {
+    report = undefined;
+    const n = dropped;
+    dropped = 0;
+    boom.write(JSON.stringify({ level: 'warn', time: new Date().toISOString(), component: 'log', dropped: n, msg: 'log lines dropped: stdout (the journal) was not reading' }) + '\n');
+    // Still full: this line was dropped too, and the next report carries the count.
+    if (dropped > 0) dropped += n;
+  };
+  boom.on('drop', () => {
+    dropped++;
+    report ??= setTimeout(tell, STDOUT_DROP_REPORT_MS);
+    report.unref();
+  });
+  return {
+    write: (line) => void boom.write(line),
+    flush: () => new Promise<void>((resolve) => {
+      if (report) {
+        clearTimeout(report);
+        tell();
+      }
+      try {
+        boom.flush(() => resolve());
+      } catch {
+        resolve(); // not open yet, or already ended
+      }
+    }),
+  };
+}
+
 /** The daemon's Logger: pino with secrets redacted, the three streams routed by the `stream` binding. */
 export function pinoLogger(settings: LogSettings, options: PinoLoggerOptions = {}): ClosableLogger {
-  const stdout = options.stdout ?? ((line: string) => void process.stdout.write(line));
+  const own = options.stdout ? undefined : asyncStdout(settings.stdoutBufferKiB * 1024);
+  const stdout = options.stdout ?? own!.write;
   const host = options.hostname ?? hostname();
   const destinations = {} as Record<LogStream, Destination>;
   const roots = {} as Record<LogStream, PinoLogger>;
@@ -122,6 +170,7 @@ export function pinoLogger(settings: LogSettings, options: PinoLoggerOptions = {
     close: async () => {
       clearInterval(dropWatch);
       await Promise.all(LOG_STREAMS.map((s) => destinations[s].sender?.close()));
+      await own?.flush();
     },
   };
 }

@@ -73,7 +73,7 @@ describe('loadConfig', () => {
       feed: { pollMs: 100 },
       radius: { auth: [{ host: '0.0.0.0', port: 1812 }], acct: [{ host: '0.0.0.0', port: 1813 }], eapWorkers: DEFAULT_EAP_WORKERS, radsec: null },
       logLevel: 'info',
-      log: { level: 'info', system: { stdout: true }, auth: { stdout: false }, audit: { stdout: true } },
+      log: { level: 'info', system: { stdout: true }, auth: { stdout: false }, audit: { stdout: true }, stdoutBufferKiB: 16_384 },
       expiry: { days: [30, 7, 1] },
       metrics: { allow: ['127.0.0.1/32', '::1/128'] },
       passwords: { minLength: 8, minClasses: 1, history: 0, maxAgeDays: 0 },
@@ -99,6 +99,7 @@ describe('loadConfig', () => {
       system: { syslog: { host: 'logs.lan' } },
       auth: { stdout: true, syslog: { transport: 'tcp', host: '10.0.0.5', port: 601, facility: 'local3' } },
       audit: { stdout: false, syslog: { transport: 'tls', host: 'siem.lan', caFile: 'siem-ca.pem' } },
+      stdoutBufferKiB: 1024,
     } });
     const c = loadConfig(dir, {});
     expect(c.logLevel).toBe('warn');
@@ -107,6 +108,7 @@ describe('loadConfig', () => {
       system: { stdout: true, syslog: { transport: 'udp', host: 'logs.lan', port: 514, facility: 3 } },
       auth: { stdout: true, syslog: { transport: 'tcp', host: '10.0.0.5', port: 601, facility: 19 } },
       audit: { stdout: false, syslog: { transport: 'tls', host: 'siem.lan', port: 6514, facility: 13, caFile: join(dir, 'siem-ca.pem') } },
+      stdoutBufferKiB: 1024,
     });
     const bad: [unknown, RegExp][] = [
       [{ auth: { syslog: { transport: 'relp', host: 'h' } } }, /log\.auth\.syslog\.transport must be "udp", "tcp" or "tls"/],
@@ -115,6 +117,7 @@ describe('loadConfig', () => {
       [{ system: { syslog: { host: 'h', port: 70000 } } }, /log\.system\.syslog\.port must be a whole number from 1 to 65535/],
       [{ system: { syslog: { host: 'h', facility: 'mail2' } } }, /log\.system\.syslog\.facility must be a facility name/],
       [{ system: { stdout: 'yes' } }, /log\.system\.stdout must be true or false/],
+      [{ stdoutBufferKiB: 8 }, /log\.stdoutBufferKiB must be a whole number from 64 to 1048576/],
     ];
     for (const [log, message] of bad) {
       writeSettings({ ...base, log });

@@ -155,7 +155,7 @@ describe('SyslogSender over TLS (RFC 5425)', () => {
 describe('pinoLogger', () => {
   const settings = {
     level: 'info' as const,
-    system: { stdout: true }, auth: { stdout: true }, audit: { stdout: false },
+    system: { stdout: true }, auth: { stdout: true }, audit: { stdout: false }, stdoutBufferKiB: 16_384,
   };
 
   it('keeps the Logger interface, routes children by the stream binding, and redacts secrets', async () => {
