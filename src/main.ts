@@ -41,7 +41,6 @@ import { DashboardQueries } from './store/dashboard-queries.js';
 import { syncInChildProcess } from './daemon-process.js';
 import { dryRunInChildProcess } from './console-jobs.js';
 
-export { startDaemon } from './daemon.js';
 
 export interface Pki {
   config: AuthboxConfig;
@@ -149,7 +148,7 @@ export function initDataDir(opts: InitOptions): InitResult {
 
 // Which certificate each listener presents, issued or imported (`authbox tls import`): server-tls.ts.
 import { SERVER_TLS_SETTING } from './server-tls.js';
-export { SERVER_TLS_SETTING, isServerTlsSetting, serverTlsCredentials } from './server-tls.js';
+export { SERVER_TLS_SETTING, isServerTlsSetting, listenerCertificates, serverTlsCredentials } from './server-tls.js';
 
 /** authbox's own TLS certificate (admin console, RadSec), its key sealed like every other. */
 export function issueServerCertificate(pki: Pki, keyType: KeyType, by: Actor): void {

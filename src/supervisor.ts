@@ -23,10 +23,6 @@ interface WorkerMessage {
   radius?: RadiusStatus;
 }
 
-export function isHttpWorker(): boolean {
-  return cluster.isWorker;
-}
-
 /** In a worker: serve HTTP, report readiness or a fatal start-up error to the primary. */
 export async function runHttpWorker(config: AuthboxConfig, log: Logger): Promise<void> {
   let daemon: Daemon;

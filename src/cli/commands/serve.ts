@@ -2,9 +2,9 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../config/config.js';
-import { PID_FILE, startDaemon } from '../../daemon.js';
+import cluster from 'node:cluster';
+import { PID_FILE } from '../../daemon-process.js';
 import type { RadiusListener } from '../../radius/server.js';
-import { isHttpWorker, runHttpWorker, superviseHttpWorkers } from '../../supervisor.js';
 import { intOption, str, type CommandSpec } from '../args.js';
 import { DATA_OPTION } from '../common.js';
 
@@ -38,7 +38,11 @@ export const serveCommand: CommandSpec = {
     // Imported here, so that other commands do not load pino.
     const { pinoLogger } = await import('../../core/pino-logger.js');
     const log = pinoLogger(config.log);
-    if (isHttpWorker()) return runHttpWorker(config, log);
+    // The daemon (express, the RADIUS and EAP engines) likewise: `authbox ldap sync` and the other
+    // commands start 0.1 s sooner without it.
+    const { runHttpWorker, superviseHttpWorkers } = await import('../../supervisor.js');
+    if (cluster.isWorker) return runHttpWorker(config, log);
+    const { startDaemon } = await import('../../daemon.js');
 
     let http: AddressInfo;
     let radius: RadiusListener[];
