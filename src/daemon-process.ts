@@ -54,7 +54,10 @@ export function nudgeDaemon(dataDir: string): void {
   }
 }
 
-/** Directory work in a child process runs at nice 10, so that on a busy machine the scheduler gives the CPU to RADIUS first. */
+/**
+ * Directory work (the daemon's sync and dry-run children, `authbox ldap sync` itself) runs at
+ * nice 10, so that on a busy machine the scheduler gives the CPU to RADIUS first.
+ */
 export const BACKGROUND_NICE = 10;
 export function yieldToRadius(pid: number | undefined): void {
   if (pid === undefined) return;

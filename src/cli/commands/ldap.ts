@@ -1,7 +1,7 @@
 // `authbox ldap add|list|test|remove|sync|runs`: LDAP / Active Directory sources and the
 // user sync. The bind password is never printed; `ldap sync --dry-run` shows the plan
 // and changes nothing but the run record.
-import { nudgeDaemon } from '../../daemon-process.js';
+import { nudgeDaemon, yieldToRadius } from '../../daemon-process.js';
 import { parseMap, type LdapSourceRecord, type SyncRunRecord } from '../../ldap-sync/source.js';
 import { PRESETS } from '../../ldap-sync/presets.js';
 import type { SyncResult } from '../../ldap-sync/sync.js';
@@ -146,6 +146,8 @@ export const ldapSyncCommand: CommandSpec = {
     scheduled: { type: 'boolean', help: "run as the daemon's schedule does (the audit names the sync, not you)" },
   },
   run: (values, io) => withLdap(values, async (ctx) => {
+    // Batch work beside a daemon that answers RADIUS on the same machine: at nice 10, as the daemon's own syncs.
+    yieldToRadius(process.pid);
     const r = await ctx.sync.run(str(values, 'name')!, {
       dryRun: values['dry-run'] === true, full: values.full === true, force: values.force === true,
       ...(values.scheduled === true ? {} : { by: cliActor() }),
