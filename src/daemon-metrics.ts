@@ -1,6 +1,6 @@
 // What GET /metrics says about the daemon: RADIUS and EAP counters (kept by the primary,
 // forwarded to the HTTP workers like /healthz), this process's OCSP responder, CRLs and
-// certificate lifetimes per CA, and this process. Names follow the Prometheus conventions
+// certificate lifetimes per CA and per TLS listener, and this process. Names follow the Prometheus conventions
 // (counters end in _total; the `worker` label tells the HTTP processes apart, since each
 // scrape lands on any one of them).
 import type { LoadedCa } from './ca/authority.js';
@@ -32,6 +32,8 @@ export interface DaemonMetricsSource {
   worker?: string;
   /** Each directory source with its latest sync run (not a dry run), if any. */
   directory?: readonly { source: string; last: SyncRunRecord | undefined }[];
+  /** The TLS server certificate each listener presents (server-tls.ts listenerCertificates). */
+  tls?: readonly { use: 'admin' | 'radius'; source: 'imported' | 'issued'; notAfter: Date }[];
 }
 
 function directoryFamilies(sources: readonly { source: string; last: SyncRunRecord | undefined }[], now: number): MetricFamily[] {
@@ -139,6 +141,11 @@ export function daemonMetrics(src: DaemonMetricsSource): MetricFamily[] {
         { labels: { status: 'valid' }, value: src.certificates.total - src.certificates.revoked },
         { labels: { status: 'revoked' }, value: src.certificates.revoked },
       ]),
+    ] : []),
+    ...(src.tls ? [
+      // An imported certificate is renewed by hand at another CA: this is what an alert watches (negative: clients refuse it).
+      gauge('authbox_tls_certificate_expiry_days', 'Days until the TLS server certificate a listener presents expires (use admin: the console; radius: EAP and RadSec).',
+        src.tls.map((c) => ({ labels: { use: c.use, source: c.source }, value: days(c.notAfter.getTime() - src.now) }))),
     ] : []),
     ...(src.directory ? directoryFamilies(src.directory, src.now) : []),
     gauge('authbox_process_uptime_seconds', 'Seconds since this process started.', [{ labels: w, value: Math.floor(src.uptimeSeconds ?? process.uptime()) }]),

@@ -16,7 +16,7 @@ import { hashPassword } from './core/users.js';
 import { AppError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
 import { createPublicServer, type PublicContent, type PublishedFile } from './http/public-server.js';
-import { isServerTlsSetting, ldapContext, openPki, serverTlsCredentials } from './main.js';
+import { isServerTlsSetting, ldapContext, listenerCertificates, openPki, serverTlsCredentials } from './main.js';
 import { PID_FILE, listen, syncInChildProcess, writePidFile } from './daemon-process.js';
 
 export { PID_FILE, listen, nudgeDaemon, writePidFile } from './daemon-process.js';
@@ -318,6 +318,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
       radius: radiusStatus(), ocsp: responder.stats, cas: authority.cas(),
       crlInfo: (caId) => store.crlInfo(caId), certificates: status.counts(), now: clock().getTime(),
       directory: ldap.store.listSources().map((s) => ({ source: s.name, last: ldap.store.listRuns(s.id, 20).find((r) => !r.dryRun) })),
+      tls: listenerCertificates(pki),
     }),
   };
   const server = options.serveHttp === false ? undefined

@@ -4,10 +4,15 @@ import type { Logger } from './core/logger.js';
 import { expiryChannels } from './core/expiry-channels.js';
 import { ExpiryNotifier, findExpiring, type ExpiringItem, type ExpiringSource } from './core/expiry-notifier.js';
 import type { Pki } from './main.js';
+import { listenerCertificates } from './server-tls.js';
 import { SqliteExpiryStore } from './store/expiry-store.js';
 
 function source(pki: Pki, store: SqliteExpiryStore): ExpiringSource {
-  return { expiringCertificates: (now, until) => store.expiringCertificates(now, until), listCas: () => pki.store.listCas() };
+  return {
+    expiringCertificates: (now, until) => store.expiringCertificates(now, until), listCas: () => pki.store.listCas(),
+    // Read at each check: an import or `tls renew` since the last one is seen without a restart.
+    listenerCertificates: () => listenerCertificates(pki),
+  };
 }
 
 /** The hourly notifier of the daemon's primary; it does nothing when no channel is configured. */

@@ -138,7 +138,7 @@ export const OPENAPI = {
     },
     '/certificates/expiring': {
       get: {
-        summary: 'Certificates, CAs and OCSP signers expiring within N days (default 30), soonest first (revoked and renewed ones left out)',
+        summary: 'Certificates, CAs, OCSP signers and imported TLS server certificates (kind server-tls) expiring within N days (default 30), soonest first (revoked and renewed ones left out)',
         parameters: [q('days', 'Within this many days', { type: 'integer' })], responses: { ...ok('Expiring items'), ...errors },
       },
     },

@@ -62,7 +62,7 @@ export const ROUTES = [
   { id: 'certs.list', method: 'get', path: '/certificates', access: 'certs.read', summary: 'Certificates by user, serial prefix, common name or status' },
   { id: 'certs.issue', method: 'post', path: '/certificates', access: 'certs.issue', summary: 'Issue a certificate with a key made here: a one-time PKCS#12 download and its password' },
   // Before '/certificates/:serial', which would take "expiring" for a serial.
-  { id: 'certs.expiring', method: 'get', path: '/certificates/expiring', access: 'certs.read', summary: 'Certificates, CAs and OCSP signers expiring within N days' },
+  { id: 'certs.expiring', method: 'get', path: '/certificates/expiring', access: 'certs.read', summary: 'Certificates, CAs, OCSP signers and imported TLS server certificates expiring within N days' },
   { id: 'certs.get', method: 'get', path: '/certificates/:serial', access: 'certs.read', summary: 'One certificate, decoded' },
   { id: 'certs.revoke', method: 'post', path: '/certificates/:serial/revoke', access: 'certs.revoke', summary: 'Revoke a certificate (helpdesk: users\' certificates only)' },
   { id: 'certs.reissue', method: 'post', path: '/certificates/:serial/reissue', access: 'certs.revoke', summary: 'Revoke (superseded) and issue a new one like it, as a one-time PKCS#12 download' },

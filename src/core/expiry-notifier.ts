@@ -1,7 +1,8 @@
-// Expiry warnings: certificates, CAs and OCSP signers that expire within the configured
-// thresholds (e.g. 30, 7 and 1 days) are announced once per threshold per certificate and
-// channel (e-mail, webhook). What was sent is remembered in the database, so a restart or
-// the next hourly run sends nothing twice; a channel that fails is tried again next run.
+// Expiry warnings: certificates, CAs, OCSP signers and imported TLS server certificates that
+// expire within the configured thresholds (e.g. 30, 7 and 1 days) are announced once per
+// threshold per certificate and channel (e-mail, webhook). What was sent is remembered in the
+// database, so a restart or the next hourly run sends nothing twice; a channel that fails is
+// tried again next run.
 import { X509Certificate } from 'node:crypto';
 import type { CaRecord } from '../ca/storage.js';
 import type { ExpiringCertRow, ExpiringKind, NoticeKey } from '../store/expiry-store.js';
@@ -9,16 +10,35 @@ import type { Logger } from './logger.js';
 
 const DAY_MS = 86_400_000;
 
+/** admin: the HTTPS console; radius: EAP (TLS, PEAP, TTLS) and RadSec (as server-tls.ts TlsUse). */
+export type TlsListener = 'admin' | 'radius';
+
 export interface ExpiringItem {
   kind: ExpiringKind;
+  /** 0 for 'server-tls': an imported certificate's CA is not one of authbox's. */
   caId: number;
+  /** The CA's name; for 'server-tls' the certificate's issuer (an external CA's distinguished name). */
   caName: string;
   serial: string;
-  /** The certificate's common name; the CA's name for a CA or an OCSP signer. */
+  /** The certificate's common name; the CA's name for a CA or an OCSP signer; for 'server-tls' the listeners. */
   name: string;
   profile?: string;
   username?: string;
+  /** 'server-tls' only: the listeners that present it, and its subject. */
+  listeners?: TlsListener[];
+  subject?: string;
   notAfter: number;
+}
+
+/** A TLS server certificate a listener presents (server-tls.ts listenerCertificates). */
+export interface ListenerTls {
+  use: TlsListener;
+  source: 'imported' | 'issued';
+  subject: string;
+  issuer: string;
+  serialHex: string;
+  notAfter: Date;
+  sha256: string;
 }
 
 export interface ExpiryNotice extends ExpiringItem {
@@ -30,9 +50,34 @@ export interface ExpiryNotice extends ExpiringItem {
 export interface ExpiringSource {
   expiringCertificates(now: number, until: number): ExpiringCertRow[];
   listCas(): CaRecord[];
+  /** What each TLS listener presents; only the imported ones are looked at here. */
+  listenerCertificates?(): readonly ListenerTls[];
 }
 
-/** Certificates, CAs and OCSP signers whose notAfter lies in (now, now + withinDays]. */
+const LISTENER_NAMES: Record<TlsListener, string> = { admin: 'console', radius: 'EAP/RadSec' };
+
+/**
+ * Imported TLS server certificates expiring in (now, until], one item per certificate (by
+ * fingerprint) however many listeners present it. authbox's own issued server certificate is
+ * left out: it is in the certificates table and listed as a 'certificate' already.
+ */
+function expiringServerTls(listeners: readonly ListenerTls[], now: number, until: number): ExpiringItem[] {
+  const byCert = new Map<string, { cert: ListenerTls; uses: TlsListener[] }>();
+  for (const l of listeners) {
+    const notAfter = l.notAfter.getTime();
+    if (l.source !== 'imported' || notAfter <= now || notAfter > until) continue;
+    const seen = byCert.get(l.sha256);
+    if (seen) seen.uses.push(l.use);
+    else byCert.set(l.sha256, { cert: l, uses: [l.use] });
+  }
+  return [...byCert.values()].map(({ cert, uses }) => ({
+    // ca_id 0 in expiry_notices: the serial is the external CA's, which authbox does not number.
+    kind: 'server-tls', caId: 0, caName: cert.issuer, serial: cert.serialHex, name: uses.map((u) => LISTENER_NAMES[u]).join(', '),
+    listeners: uses, subject: cert.subject, notAfter: cert.notAfter.getTime(),
+  }));
+}
+
+/** Certificates, CAs, OCSP signers and imported TLS server certificates whose notAfter lies in (now, now + withinDays]. */
 export function findExpiring(source: ExpiringSource, now: number, withinDays: number): ExpiringItem[] {
   const until = now + withinDays * DAY_MS;
   const cas = source.listCas();
@@ -52,6 +97,7 @@ export function findExpiring(source: ExpiringSource, now: number, withinDays: nu
       }
     }
   }
+  if (source.listenerCertificates) items.push(...expiringServerTls(source.listenerCertificates(), now, until));
   return items.sort((a, b) => a.notAfter - b.notAfter);
 }
 
@@ -150,12 +196,20 @@ export class ExpiryNotifier {
   }
 }
 
-const KIND_WORDS: Record<ExpiringKind, string> = { certificate: 'certificate', ca: 'CA certificate', 'ocsp-signer': 'OCSP signer certificate' };
+const KIND_WORDS: Record<ExpiringKind, string> = {
+  certificate: 'certificate', ca: 'CA certificate', 'ocsp-signer': 'OCSP signer certificate', 'server-tls': 'imported TLS server certificate',
+};
 
 /** One line per warning, for e-mail and the CLI. */
 export function describeExpiring(item: ExpiringItem, now: number): string {
   const left = Math.max(0, Math.floor((item.notAfter - now) / DAY_MS));
+  const when = ` expires ${new Date(item.notAfter).toISOString()} (${left === 0 ? 'within a day' : `in ${left} day${left === 1 ? '' : 's'}`})`;
+  if (item.kind === 'server-tls') {
+    // Every client of these listeners refuses authbox once it lapses: say what to do about it.
+    const listeners = item.listeners?.map((u) => LISTENER_NAMES[u]).join(' and ') ?? item.name;
+    return `${KIND_WORDS[item.kind]} of the ${listeners} (${item.subject ?? ''}) serial ${item.serial} issued by ${item.caName}` +
+      `${when}: import a renewed one (authbox tls import) or go back to authbox's own (authbox tls renew)`;
+  }
   const owner = [item.profile, item.username ? `user ${item.username}` : ''].filter(Boolean).join(', ');
-  return `${KIND_WORDS[item.kind]} "${item.name}"${owner ? ` (${owner})` : ''} serial ${item.serial} of CA ${item.caName}` +
-    ` expires ${new Date(item.notAfter).toISOString()} (${left === 0 ? 'within a day' : `in ${left} day${left === 1 ? '' : 's'}`})`;
+  return `${KIND_WORDS[item.kind]} "${item.name}"${owner ? ` (${owner})` : ''} serial ${item.serial} of CA ${item.caName}${when}`;
 }

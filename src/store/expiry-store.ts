@@ -2,7 +2,8 @@
 // (per certificate, threshold and channel) were already sent.
 import type { Db } from './db.js';
 
-export type ExpiringKind = 'certificate' | 'ca' | 'ocsp-signer';
+/** 'server-tls': a TLS server certificate imported from another CA (authbox's own is a 'certificate'). */
+export type ExpiringKind = 'certificate' | 'ca' | 'ocsp-signer' | 'server-tls';
 
 export interface ExpiringCertRow {
   caId: number;
@@ -15,6 +16,7 @@ export interface ExpiringCertRow {
 
 export interface NoticeKey {
   kind: ExpiringKind;
+  /** 0 for 'server-tls': its CA is not one of authbox's (migration 21). */
   caId: number;
   serial: string;
 }

@@ -443,4 +443,23 @@ export const MIGRATIONS: readonly string[] = [
   -- sync it read 10,000 rows on the RADIUS thread to find none) and the audit log's action filter.
   CREATE INDEX audit_action ON audit(action, id);
   `,
+  /* 20: reserved (directory) */ `SELECT 1;`,
+  /* 21: expiry warnings for imported TLS server certificates */ `
+  -- The kind 'server-tls' (a TLS server certificate imported from another CA; its ca_id is 0, since
+  -- its CA is not one of authbox's). SQLite cannot alter a CHECK: the table is made again and the
+  -- warnings already sent are copied, so none goes out twice. Nothing references this table.
+  CREATE TABLE expiry_notices_21 (
+    kind      TEXT NOT NULL CHECK (kind IN ('certificate', 'ca', 'ocsp-signer', 'server-tls')),
+    ca_id     INTEGER NOT NULL,
+    serial    TEXT NOT NULL,
+    days      INTEGER NOT NULL,
+    channel   TEXT NOT NULL,
+    sent_at   INTEGER NOT NULL,
+    PRIMARY KEY (kind, ca_id, serial, days, channel)
+  ) WITHOUT ROWID;
+  INSERT INTO expiry_notices_21 (kind, ca_id, serial, days, channel, sent_at)
+    SELECT kind, ca_id, serial, days, channel, sent_at FROM expiry_notices;
+  DROP TABLE expiry_notices;
+  ALTER TABLE expiry_notices_21 RENAME TO expiry_notices;
+  `,
 ];

@@ -6,7 +6,7 @@ const DAY_MS = 86_400_000;
 
 export const certExpiringCommand: CommandSpec = {
   name: 'cert expiring',
-  summary: 'list certificates, CAs and OCSP signers that expire soon (revoked and renewed ones left out)',
+  summary: 'list certificates, CAs, OCSP signers and imported TLS server certificates that expire soon (revoked and renewed ones left out)',
   options: {
     data: DATA_OPTION,
     days: { type: 'string', arg: 'N', help: 'within this many days (default: the largest of expiry.days, 30)' },
@@ -21,6 +21,8 @@ export const certExpiringCommand: CommandSpec = {
         return io.out(JSON.stringify(items.map((i) => ({
           kind: i.kind, ca: i.caName, serial: i.serial, name: i.name, profile: i.profile ?? null, user: i.username ?? null,
           notAfter: new Date(i.notAfter).toISOString(), daysLeft: Math.floor((i.notAfter - now) / DAY_MS),
+          // An imported TLS server certificate: which listeners present it; 'ca' is then its issuer.
+          ...(i.listeners ? { listeners: i.listeners, subject: i.subject ?? null } : {}),
         })), null, 2) + '\n');
       }
       if (items.length === 0) return io.out(`nothing expires within ${days} day${days === 1 ? '' : 's'}\n`);

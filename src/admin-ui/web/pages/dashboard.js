@@ -46,6 +46,11 @@ export const messages = {
     'kind.ca': 'CA',
     'kind.ocsp-signer': 'OCSP signer',
     'kind.ocsp': 'OCSP signer',
+    'kind.server-tls': 'TLS server certificate (imported)',
+    'dash.listener.admin': 'Console',
+    'dash.listener.radius': 'EAP/RadSec',
+    'dash.listenerSep': ', ',
+    'dash.issuedBy': 'Issued by {issuer}',
   },
   ja: {
     'dash.title': 'ダッシュボード',
@@ -86,6 +91,11 @@ export const messages = {
     'kind.ca': '認証局',
     'kind.ocsp-signer': 'OCSP 署名証明書',
     'kind.ocsp': 'OCSP 署名証明書',
+    'kind.server-tls': 'TLS サーバー証明書（インポート）',
+    'dash.listener.admin': '管理コンソール',
+    'dash.listener.radius': 'EAP/RadSec',
+    'dash.listenerSep': '、',
+    'dash.issuedBy': '発行元: {issuer}',
   },
 };
 
@@ -133,6 +143,20 @@ function legend(ctx, keys, colour, label, totals) {
   }));
 }
 
+/**
+ * An expiring item's name. Only an issued certificate has a page; an imported TLS server certificate
+ * (not in authbox's store) shows the listeners that present it and the external CA that issued it.
+ * @param {any} ctx @param {any} x
+ */
+function expiringName(ctx, x) {
+  const { el, link } = ctx.ui;
+  if (x.kind === 'server-tls') {
+    const uses = (x.listeners ?? []).map((/** @type {string} */ u) => ctx.t(`dash.listener.${u}`)).join(ctx.t('dash.listenerSep'));
+    return el('span', null, uses || x.name, el('div', { class: 'muted' }, ctx.t('dash.issuedBy', { issuer: x.caName })));
+  }
+  return x.kind === 'certificate' && ctx.can('certs.read') ? link(`/certificates/${encodeURIComponent(x.serial)}`, x.name) : x.name;
+}
+
 // Not refreshed on a timer: background calls would keep an unattended session alive past
 // its idle expiry. The operator reloads it (the refresh button) when needed.
 /** @param {HTMLElement} root @param {any} ctx */
@@ -177,7 +201,7 @@ export async function render(root, ctx) {
   root.appendChild(el('div', { class: 'grid-2' },
     section(t('dash.expiring'), table([
       { label: t('dash.kind'), render: (/** @type {any} */ x) => t(`kind.${x.kind}`) },
-      { label: t('dash.name'), render: (/** @type {any} */ x) => x.kind === 'certificate' && ctx.can('certs.read') ? link(`/certificates/${encodeURIComponent(x.serial)}`, x.name) : x.name },
+      { label: t('dash.name'), render: (/** @type {any} */ x) => expiringName(ctx, x) },
       { label: t('dash.notAfter'), render: (/** @type {any} */ x) => fmtTime(x.notAfter) },
       {
         label: t('dash.daysLeft'), render: (/** @type {any} */ x) => {
@@ -185,7 +209,7 @@ export async function render(root, ctx) {
           return badge(String(days), days < 7 ? 'bad' : 'warn');
         },
       },
-    ], d.expiring ?? [], { testid: 'dash-expiring' }),
+    ], d.expiring ?? [], { testid: 'dash-expiring', rowTestid: (/** @type {any} */ x) => `dash-expiring-${x.kind}` }),
     (d.expiringCount ?? 0) > (d.expiring ?? []).length
       ? el('p', { class: 'muted', 'data-testid': 'dash-expiring-more' }, t('dash.expiringMore', { shown: (d.expiring ?? []).length, count: d.expiringCount }))
       : null),
