@@ -24,6 +24,22 @@ export function authbox(args: string[], options: { input?: string; env?: NodeJS.
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * authbox in a child process without blocking this event loop: for a test that meanwhile answers
+ * as a peer (a NAS receiving Disconnect-Requests, a proxy) or runs several commands at once.
+ */
+export function authboxAsync(args: string[]): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [AUTHBOX, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
+  });
+}
+
 /** Runs authbox and fails the test with its stderr if it did not exit 0. */
 export function authboxOk(args: string[]): string {
   const r = authbox(args);

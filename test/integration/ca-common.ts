@@ -1,11 +1,10 @@
 // What the ca-*.test.ts files share on top of test/helpers/authbox.ts: checks of the
 // CLI's exit conventions, PEM splitting, `openssl x509 -text` reading, and an async
 // runner for issuing several certificates at once.
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { AUTHBOX, authboxOk, openssl, type RunResult } from '../helpers/authbox.js';
+import { authboxOk, openssl, type RunResult } from '../helpers/authbox.js';
 
 /** A failure (exit 1) or usage error (exit 2): the status, a message matching `pattern`, no stack trace. */
 export function expectRefusal(r: RunResult, status: 1 | 2, pattern: RegExp): void {
@@ -98,15 +97,4 @@ export function certCount(dataDir: string): number {
   return listCerts(dataDir).length;
 }
 
-/** Spawns authbox without blocking, so several commands can run at once. */
-export function authboxAsync(args: string[]): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [AUTHBOX, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.once('error', reject);
-    p.once('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
-  });
-}
+export { authboxAsync } from '../helpers/authbox.js';

@@ -5,11 +5,10 @@
 // certificate is revoked (affiliationChanged, as `openssl ocsp` sees it) and their open session
 // gets exactly one Disconnect-Request (two triggers: the disable and the revocation) at the test
 // NAS, which checks its authenticators; the other user's session is left alone.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  AUTHBOX, authboxOk, freeUdpPort, initDataDir, radclient, sleep, startServe, type RunResult, type RunningDaemon,
+  authboxAsync, authboxOk, freeUdpPort, initDataDir, radclient, sleep, startServe, type RunningDaemon,
 } from '../helpers/authbox.js';
 import { ocspQuery, statusOf, writeCaFiles } from '../helpers/pki.js';
 import { CoaListener } from '../helpers/coa-listener.js';
@@ -22,16 +21,6 @@ let data: Awaited<ReturnType<typeof initDataDir>>;
 let daemon: RunningDaemon | undefined;
 let listener: CoaListener;
 let acctPort: number;
-
-/** The CLI in a child process, awaited: this process also answers as the NAS. */
-function cli(args: string[]): Promise<RunResult> {
-  const child = spawn(process.execPath, [AUTHBOX, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr })));
-}
 
 async function startSession(user: string, sessionId: string): Promise<void> {
   const r = await radclient(`127.0.0.1:${acctPort}`, 'acct', SECRET,
@@ -63,14 +52,14 @@ afterAll(async () => {
 describe('a user deleted from the directory', () => {
   it('is disabled by the next sync, their certificate revoked and their open session disconnected once', async () => {
     const certFile = join(data.dir, 'user05.pem');
-    const issued = await cli(['cert', 'issue', '--data', data.dir, '--profile', 'user', '--cn', 'user05', '--user', 'user05',
+    const issued = await authboxAsync(['cert', 'issue', '--data', data.dir, '--profile', 'user', '--cn', 'user05', '--user', 'user05',
       '--out-cert', certFile, '--out-key', join(data.dir, 'user05.key')]);
     expect(issued.status, issued.stderr).toBe(0);
     await startSession('user05', 'L-user05-1');
     await startSession('user06', 'L-user06-1');
 
     slapd.tool('ldapdelete', [userDn('user05')]);
-    const run = await cli(['ldap', 'sync', '--data', data.dir, '--name', 'corp', '--full', '--json']);
+    const run = await authboxAsync(['ldap', 'sync', '--data', data.dir, '--name', 'corp', '--full', '--json']);
     expect(run.status, run.stderr).toBe(0);
     expect((JSON.parse(run.stdout) as { counts: { disabled: number } }).counts.disabled).toBe(1);
 
@@ -84,7 +73,7 @@ describe('a user deleted from the directory', () => {
     expect(got.every((s) => s.authenticatorOk && s.messageAuthenticatorOk)).toBe(true);
     expect(listener.forSession('L-user06-1')).toEqual([]);
 
-    const log = JSON.parse((await cli(['nas', 'coa-log', '--data', data.dir, '--json'])).stdout) as { user: string; acctSessionId: string; outcome: string }[];
+    const log = JSON.parse((await authboxAsync(['nas', 'coa-log', '--data', data.dir, '--json'])).stdout) as { user: string; acctSessionId: string; outcome: string }[];
     expect(log.map((r) => [r.user, r.acctSessionId, r.outcome])).toEqual([['user05', 'L-user05-1', 'ack']]);
 
     // The certificate: revoked for affiliationChanged, as an OCSP client sees it.

@@ -4,13 +4,12 @@
 // Message-Authenticator with node:crypto on its own (and is itself checked against radclient's
 // Disconnect-Request first). `authbox cert revoke` and `authbox user disable`, other processes,
 // reach the daemon through the change feed; outcomes are read back with `authbox nas coa-log`.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMasterKey } from '../../src/config/config.js';
 import { unseal } from '../../src/core/seal.js';
 import {
-  AUTHBOX, authboxOk, freeUdpPort, initDataDir, radclient, sleep, startServe, withDatabase, type RunResult, type RunningDaemon,
+  authboxAsync, authboxOk, freeUdpPort, initDataDir, radclient, sleep, startServe, withDatabase, type RunningDaemon,
 } from '../helpers/authbox.js';
 import { ATTR_EVENT_TIMESTAMP, ATTR_USER_NAME, CoaListener } from '../helpers/coa-listener.js';
 
@@ -28,21 +27,8 @@ let acctPort: number;
 
 const acct = (input: string) => radclient(`127.0.0.1:${acctPort}`, 'acct', SECRET, input);
 
-/**
- * The CLI as a child process, awaited: this process also plays the NAS, and a synchronous spawn
- * would hold its replies back past the daemon's first timeout.
- */
-function cliRun(args: string[]): Promise<RunResult> {
-  const child = spawn(process.execPath, [AUTHBOX, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr })));
-}
-
 async function cli(args: string[]): Promise<string> {
-  const r = await cliRun(args);
+  const r = await authboxAsync(args);
   if (r.status !== 0) throw new Error(`authbox ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return r.stdout;
 }
@@ -189,10 +175,10 @@ describe('Disconnect-Request on revocation', () => {
   });
 
   it('refuses bad CoA settings with clear messages', async () => {
-    const r = await cliRun(['nas', 'set', '--data', data.dir, '--name', 'lo', '--coa-address', '10.0.0.0/8']);
+    const r = await authboxAsync(['nas', 'set', '--data', data.dir, '--name', 'lo', '--coa-address', '10.0.0.0/8']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/--coa-address must be one IPv4 or IPv6 address/);
-    expect((await cliRun(['nas', 'set', '--data', data.dir, '--name', 'lo', '--coa-port', '70000'])).stderr).toMatch(/CoA port must be 1 to 65535/);
+    expect((await authboxAsync(['nas', 'set', '--data', data.dir, '--name', 'lo', '--coa-port', '70000'])).stderr).toMatch(/CoA port must be 1 to 65535/);
     expect(await cli(['nas', 'set', '--data', data.dir, '--name', 'lo', '--no-coa'])).toMatch(/Disconnect-Requests off/);
     expect(await cli(['nas', 'set', '--data', data.dir, '--name', 'lo', '--coa'])).toMatch(new RegExp(`to auto:${listener.port}`));
   });

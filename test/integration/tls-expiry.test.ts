@@ -16,8 +16,9 @@ import { WEBHOOK_SIGNATURE_HEADER } from '../../src/core/expiry-channels.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { expiryNotifier } from '../../src/expiry.js';
 import { openPki, type Pki } from '../../src/main.js';
-import { authboxOk, daemonLogged, initDataDir, openssl, sleep, startServe, tempDir, withDatabase, type RunningDaemon } from '../helpers/authbox.js';
+import { authboxOk, daemonLogged, initDataDir, sleep, startServe, tempDir, withDatabase, type RunningDaemon } from '../helpers/authbox.js';
 import { consoleSpki, launchBrowser, login, newContext, screenshot } from '../helpers/browser.js';
+import { externalCaKit } from '../helpers/external-ca.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 
 const HOOK_SECRET = 'tls-hook-key-0123456789';
@@ -38,35 +39,15 @@ let serial: string;
 
 const f = (name: string): string => join(files.path, name);
 
-function ok(args: string[]): string {
-  const r = openssl(args, { cwd: files.path });
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
-const EXTENSIONS = `
-[ca]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-[server]
-basicConstraints = CA:FALSE
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1, DNS:localhost
-`;
-
 /** An external CA (root and issuing) and a server certificate it issued, valid for 5 days. */
 function externalCa(): void {
-  writeFileSync(f('ext.cnf'), EXTENSIONS);
-  const key = (name: string) => ok(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`]);
-  const csr = (name: string, subj: string) => ok(['req', '-new', '-key', `${name}.key`, '-subj', subj, '-out', `${name}.csr`]);
-  key('root'); csr('root', '/O=Other Corp/CN=External Root CA');
-  ok(['x509', '-req', '-in', 'root.csr', '-signkey', 'root.key', '-days', '3650', '-extfile', 'ext.cnf', '-extensions', 'ca', '-out', 'root.pem']);
-  key('inter'); csr('inter', '/O=Other Corp/CN=External Issuing CA');
-  ok(['x509', '-req', '-in', 'inter.csr', '-CA', 'root.pem', '-CAkey', 'root.key', '-CAcreateserial', '-days', '1825', '-extfile', 'ext.cnf', '-extensions', 'ca', '-out', 'inter.pem']);
-  key('server'); csr('server', '/CN=authbox.other-corp.example');
-  ok(['x509', '-req', '-in', 'server.csr', '-CA', 'inter.pem', '-CAkey', 'inter.key', '-CAcreateserial', '-days', '5', '-extfile', 'ext.cnf', '-extensions', 'server', '-out', 'server.pem']);
+  const { ok, csr, sign } = externalCaKit(files.path);
+  csr('root', '/O=Other Corp/CN=External Root CA');
+  sign('root', 'ca', undefined, '3650');
+  csr('inter', '/O=Other Corp/CN=External Issuing CA');
+  sign('inter', 'ca', 'root', '1825');
+  csr('server', '/CN=authbox.other-corp.example');
+  sign('server', 'server', 'inter', '5');
   serial = /^serial=([0-9A-F]+)$/m.exec(ok(['x509', '-in', 'server.pem', '-noout', '-serial']))![1]!.toLowerCase().replace(/^0+/, '');
 }
 

@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEapolTest, TLS12, verdict } from '../helpers/eap.js';
+import { externalCaKit } from '../helpers/external-ca.js';
 import {
   authbox, authboxOk, freeUdpPort, initDataDir, openssl, sleep, startServe, tempDir, withDatabase, type RunningDaemon,
 } from '../helpers/authbox.js';
@@ -20,58 +21,22 @@ let authboxChain: string;
 
 const f = (name: string): string => join(files.path, name);
 
-function ok(args: string[]): string {
-  const r = openssl(args, { cwd: files.path });
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
-const EXTENSIONS = `
-[ca]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-[server]
-basicConstraints = CA:FALSE
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1, DNS:localhost
-[client]
-basicConstraints = CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = clientAuth
-subjectAltName = IP:127.0.0.1
-`;
-
-/** A CSR with a new key: EC P-256 in PKCS#8, or RSA-2048 in the traditional (PKCS#1) form. */
-function csr(name: string, cn: string, keyType: 'ec' | 'rsa'): void {
-  if (keyType === 'ec') ok(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`]);
-  else ok(['genrsa', '-traditional', '-out', `${name}.key`, '2048']);
-  ok(['req', '-new', '-key', `${name}.key`, '-subj', `/CN=${cn}`, '-out', `${name}.csr`]);
-}
-
-/** Signs name.csr with `ca` (self-signed without), extensions from the section `ext`. */
-function sign(name: string, ext: string, ca?: string, days = '30'): void {
-  ok(['x509', '-req', '-in', `${name}.csr`, '-days', days, '-extfile', 'ext.cnf', '-extensions', ext, '-out', `${name}.pem`,
-    ...(ca ? ['-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial'] : ['-signkey', `${name}.key`])]);
-}
-
 /** Root and intermediate of an external CA, and server/client certificates it issued. */
 function externalCa(): void {
-  writeFileSync(f('ext.cnf'), EXTENSIONS);
-  csr('root', 'External Root CA', 'ec');
+  const { ok, csr, sign } = externalCaKit(files.path);
+  csr('root', 'External Root CA');
   sign('root', 'ca');
-  csr('inter', 'External Issuing CA', 'ec');
+  csr('inter', 'External Issuing CA');
   sign('inter', 'ca', 'root');
-  csr('other-root', 'Unrelated Root CA', 'ec');
+  csr('other-root', 'Unrelated Root CA');
   sign('other-root', 'ca');
   csr('server1', 'console-one.example', 'rsa');
   sign('server1', 'server', 'inter');
-  csr('server2', 'console-two.example', 'ec');
+  csr('server2', 'console-two.example');
   sign('server2', 'server', 'inter');
-  csr('expired', 'expired.example', 'ec');
+  csr('expired', 'expired.example');
   sign('expired', 'server', 'inter', '-1');
-  csr('client', 'client-only.example', 'ec');
+  csr('client', 'client-only.example');
   sign('client', 'client', 'inter');
   ok(['pkey', '-in', 'server2.key', '-aes256', '-passout', 'pass:secret', '-out', 'encrypted.key']);
 }
