@@ -138,11 +138,18 @@ describe('certificate pages', () => {
     }
   });
 
-  it('the indexes draw no other query: the expiry scan still reads the table', () => {
-    // src/store/expiry-store.ts: an index holding status and not_after would be walked row by row.
-    const plan = (pki.db.prepare(`EXPLAIN QUERY PLAN SELECT c.serial, c.profile FROM certificates c
-      WHERE c.status = 'valid' AND c.not_after > ? AND c.not_after <= ?`).all(NOW, NOW + 30 * DAY) as { detail: string }[]).map((p) => p.detail).join(' | ');
-    expect(plan).toBe('SCAN c');
+  it('the expiry finder walks its own covering indexes (migration 22), not the table', () => {
+    // src/store/expiry-store.ts expiringCertificates: the window by not_after, the renewal check by CN and profile.
+    const plan = (pki.db.prepare(`EXPLAIN QUERY PLAN SELECT c.ca_id, c.serial, c.profile, c.common_name, c.username, c.not_after FROM certificates c
+      WHERE c.status = 'valid' AND c.not_after > ? AND c.not_after <= ?
+        AND NOT EXISTS (SELECT 1 FROM certificates n WHERE n.common_name = c.common_name AND n.profile = c.profile
+          AND n.status = 'valid' AND n.not_after > c.not_after)
+      ORDER BY c.not_after`).all(NOW, NOW + 30 * DAY) as { detail: string }[]).map((p) => p.detail);
+    expect(plan).toEqual([
+      'SEARCH c USING COVERING INDEX certificates_valid_expiry (not_after>? AND not_after<?)',
+      'CORRELATED SCALAR SUBQUERY 1',
+      'SEARCH n USING COVERING INDEX certificates_valid_renewal (common_name=? AND profile=? AND not_after>?)',
+    ]);
   });
 
   it('refuses a cursor that is not from the list', () => {
