@@ -59,7 +59,8 @@ port.on('message', (m: WriterRequest) => {
         accounting.applyAccounting(m.events);
         reply({ type: 'accounted', id: m.id });
       } catch (e) {
-        reply({ type: 'accounted', id: m.id, error: (e as Error).message });
+        // The SQLite code (SQLITE_FULL, SQLITE_IOERR, ...) goes along: the RADIUS side counts a storage failure by it.
+        reply({ type: 'accounted', id: m.id, error: (e as Error).message, ...(typeof (e as { code?: unknown }).code === 'string' ? { code: (e as { code: string }).code } : {}) });
       }
       break;
     case 'prune':

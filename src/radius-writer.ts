@@ -22,7 +22,7 @@ export type WriterRequest =
 
 export type WriterReply =
   | { type: 'written'; n: number }
-  | { type: 'accounted'; id: number; error?: string }
+  | { type: 'accounted'; id: number; error?: string; code?: string }
   | { type: 'pruned'; n: number }
   | { type: 'failing'; error: string; queued: number }
   | { type: 'recovered' }
@@ -92,7 +92,7 @@ export class RadiusWriter implements DecisionStorage {
         const waiting = this.accounts.get(m.id);
         this.accounts.delete(m.id);
         if (m.error === undefined) waiting?.resolve();
-        else waiting?.reject(new Error(m.error));
+        else waiting?.reject(Object.assign(new Error(m.error), m.code ? { code: m.code } : {}));
         break;
       }
       case 'pruned':
