@@ -1,28 +1,24 @@
-// Local users: the rules for names and passwords, and the two forms a password is kept
-// in. PAP checks a slow hash (scrypt); MS-CHAPv2 needs the NT hash itself (RFC 2759
+// Local users (the rules for names and passwords are in user-rules.ts) and the forms a password
+// is kept in. PAP checks a slow hash (scrypt); MS-CHAPv2 needs the NT hash itself (RFC 2759
 // §8.3), so that is kept too, sealed with the master key and the user id as AAD, so a
 // copy of the database alone reveals neither. CHAP (RFC 1994 §4.1) needs the password
 // itself: it is kept, sealed the same way, only for a user added or changed with --chap.
-import { randomBytes, randomInt, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import type { Actor } from './actor.js';
 import { seal as sealKey, unseal as unsealKey } from './seal.js';
 import { AppError } from './errors.js';
 import { ntHash } from './md4.js';
 import { otpStatusOf, UserOtp, type OtpStatus, type UserOtpState, type UserOtpStorage } from './user-otp.js';
+import {
+  DEFAULT_PASSWORD_POLICY, hashPassword, validateGroupName, validatePassword, validateProfile, validateUsername, verifyPasswordHash,
+  verifyPasswordHashSync, type PasswordPolicy, type ProfileChange,
+} from './user-rules.js';
 
-export const USERNAME_MAX = 128;
-export const PASSWORD_MIN = 8;
-/** RFC 2759 allows 256 Unicode characters; 128 leaves room and bounds the hashing work. */
-export const PASSWORD_MAX = 128;
-export const GROUP_NAME_MAX = 64;
-
-/** scrypt parameters for new hashes; stored ones carry their own, so these can grow. */
-export const SCRYPT_PARAMS = { N: 2 ** 15, r: 8, p: 1 } as const;
-const SCRYPT_SALT_BYTES = 16;
-const SCRYPT_KEY_BYTES = 32;
-/** Bounds accepted when reading a stored hash, so a damaged row cannot ask for gigabytes. */
-const SCRYPT_MAX_N = 2 ** 20;
-const SCRYPT_MAX_RP = 64;
+// The rules live in user-rules.ts; their names stay importable from here.
+export {
+  DEFAULT_PASSWORD_POLICY, GROUP_NAME_MAX, hashPassword, PASSWORD_MAX, PASSWORD_MIN, SCRYPT_PARAMS, USERNAME_MAX, validateGroupName,
+  validatePassword, validateProfile, validateUsername, verifyPasswordHash, type PasswordPolicy, type ProfileChange,
+} from './user-rules.js';
 
 /** The OTP columns are always read from the store; optional so that hand-built records (tests, devices) need not name them. */
 export interface UserRecord extends Partial<UserOtpState> {
@@ -49,13 +45,6 @@ export interface UserRecord extends Partial<UserOtpState> {
   lockedUntil: number | null;
 }
 
-/** Name, e-mail and expiry: undefined leaves a field as it is, null clears it. */
-export interface ProfileChange {
-  displayName?: string | null;
-  email?: string | null;
-  accountExpiresAt?: number | null;
-}
-
 export interface NewUserRow extends ProfileChange {
   username: string;
   passwordHash: string;
@@ -73,19 +62,6 @@ export interface ExternalUserRow extends ProfileChange {
   source: string;
   at: number;
 }
-
-/** The password rules (config `passwords`). */
-export interface PasswordPolicy {
-  minLength: number;
-  /** How many of lower case, upper case, digits and other characters a password needs (1-4). */
-  minClasses: number;
-  /** A new password may not be any of this many earlier ones (0: no rule). */
-  history: number;
-  /** Days a password is good for (0: forever); an older one is refused for password methods. */
-  maxAgeDays: number;
-}
-
-export const DEFAULT_PASSWORD_POLICY: PasswordPolicy = { minLength: PASSWORD_MIN, minClasses: 1, history: 0, maxAgeDays: 0 };
 
 /** Why an account may not authenticate now, whatever its credentials; in the decision log's words. */
 export type AccountRefusal = 'account disabled' | 'account expired' | 'account locked' | 'password expired';
@@ -149,72 +125,6 @@ export interface UserStorage extends UserOtpStorage {
   /** The users with one of these ids or (case-insensitive) names, each once. */
   findUsers(ids: readonly number[], usernames: readonly string[]): UserRecord[];
   listUsers(): UserRecord[];
-}
-
-const CONTROL_CHARS = /\p{Cc}/u;
-const charCount = (s: string): number => [...s].length;
-
-export function validateUsername(username: string): void {
-  const n = charCount(username);
-  if (n < 1 || n > USERNAME_MAX) throw new AppError('USERNAME_INVALID', `a user name has 1 to ${USERNAME_MAX} characters`);
-  if (CONTROL_CHARS.test(username)) throw new AppError('USERNAME_INVALID', 'a user name cannot contain control characters');
-  if (username.trim() !== username) throw new AppError('USERNAME_INVALID', 'a user name cannot start or end with a space');
-}
-
-export function validateGroupName(group: string): void {
-  const n = charCount(group);
-  if (n < 1 || n > GROUP_NAME_MAX || CONTROL_CHARS.test(group) || group.trim() !== group) {
-    throw new AppError('BAD_INPUT', `a group name has 1 to ${GROUP_NAME_MAX} characters, no control characters and no outer spaces`);
-  }
-}
-
-/** Length and character classes; the message never repeats the password. */
-export function validatePassword(password: string, policy: Pick<PasswordPolicy, 'minLength' | 'minClasses'> = DEFAULT_PASSWORD_POLICY): void {
-  const n = charCount(password);
-  const min = Math.max(PASSWORD_MIN, policy.minLength);
-  if (n < min) throw new AppError('PASSWORD_POLICY', `the password is too short: at least ${min} characters`);
-  if (n > PASSWORD_MAX) throw new AppError('PASSWORD_POLICY', `the password is too long: at most ${PASSWORD_MAX} characters`);
-  const classes = [/\p{Ll}/u, /\p{Lu}/u, /\p{Nd}/u, /[^\p{Ll}\p{Lu}\p{Nd}]/u].filter((re) => re.test(password)).length;
-  if (classes < policy.minClasses) {
-    throw new AppError('PASSWORD_POLICY', `the password needs ${policy.minClasses} of: lower case, upper case, digits, other characters`);
-  }
-}
-
-const EMAIL = /^[^\s@]+@[^\s@]+$/;
-/** Checks what `user add/set` take besides the name and password. */
-export function validateProfile(change: ProfileChange): void {
-  if (change.displayName != null && (charCount(change.displayName) > 256 || CONTROL_CHARS.test(change.displayName))) {
-    throw new AppError('BAD_INPUT', 'a display name has at most 256 characters and no control characters');
-  }
-  if (change.email != null && (change.email.length > 254 || !EMAIL.test(change.email))) {
-    throw new AppError('BAD_INPUT', `"${change.email}" is not an e-mail address`);
-  }
-  if (change.accountExpiresAt != null && !Number.isFinite(change.accountExpiresAt)) throw new AppError('BAD_INPUT', 'bad expiry date');
-}
-
-const scryptOptions = (N: number, r: number, p: number) => ({ N, r, p, maxmem: 128 * N * r * 2 });
-
-/** A new scrypt hash with a random salt, encoded as scrypt$N$r$p$salt$hash (base64). */
-export function hashPassword(password: string): string {
-  const { N, r, p } = SCRYPT_PARAMS;
-  const salt = randomBytes(SCRYPT_SALT_BYTES);
-  const hash = scryptSync(password, salt, SCRYPT_KEY_BYTES, scryptOptions(N, r, p));
-  return `scrypt$${N}$${r}$${p}$${salt.toString('base64')}$${hash.toString('base64')}`;
-}
-
-interface ParsedHash { N: number; r: number; p: number; salt: Buffer; hash: Buffer }
-
-function parseHash(encoded: string): ParsedHash | undefined {
-  const parts = encoded.split('$');
-  if (parts.length !== 6 || parts[0] !== 'scrypt') return undefined;
-  const [N, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
-  const powerOfTwo = Number.isInteger(N) && N > 1 && N <= SCRYPT_MAX_N && (N & (N - 1)) === 0;
-  const small = (v: number): boolean => Number.isInteger(v) && v >= 1 && v <= SCRYPT_MAX_RP;
-  if (!powerOfTwo || !small(r) || !small(p)) return undefined;
-  const salt = Buffer.from(parts[4]!, 'base64');
-  const hash = Buffer.from(parts[5]!, 'base64');
-  if (salt.length === 0 || hash.length === 0) return undefined;
-  return { N, r, p, salt, hash };
 }
 
 export const ntHashAad = (id: number): string => `user:${id}`;
@@ -425,13 +335,7 @@ export class UserService {
    * bytes (a PAP User-Password) are hashed as they are.
    */
   async verifyPassword(user: Pick<UserRecord, 'passwordHash'>, password: string | Uint8Array): Promise<boolean> {
-    const parsed = user.passwordHash ? parseHash(user.passwordHash) : undefined;
-    if (!parsed) return false;
-    const candidate = await new Promise<Buffer>((resolve, reject) => {
-      scrypt(password, parsed.salt, parsed.hash.length, scryptOptions(parsed.N, parsed.r, parsed.p),
-        (err, key) => (err ? reject(err) : resolve(key)));
-    });
-    return timingSafeEqual(candidate, parsed.hash);
+    return user.passwordHash ? verifyPasswordHash(user.passwordHash, password) : false;
   }
 
   /** The NT hash for MS-CHAPv2, or undefined when the user has none. KEY_DECRYPT_FAILED if tampered. */
@@ -454,7 +358,7 @@ export class UserService {
     const n = this.policy.history;
     if (n <= 0) return;
     const earlier = [user.passwordHash, ...this.storage.passwordHistory(user.id, n - 1)].filter((h): h is string => !!h);
-    if (earlier.some((h) => checkHashSync(h, password))) {
+    if (earlier.some((h) => verifyPasswordHashSync(h, password))) {
       throw new AppError('PASSWORD_POLICY', `the password was used before: choose one that is not among the last ${n}`);
     }
   }
@@ -476,13 +380,6 @@ const profileOf = (p: ProfileChange): ProfileChange => ({
   ...(p.email !== undefined ? { email: p.email } : {}),
   ...(p.accountExpiresAt !== undefined ? { accountExpiresAt: p.accountExpiresAt } : {}),
 });
-
-function checkHashSync(encoded: string, password: string): boolean {
-  const parsed = parseHash(encoded);
-  if (!parsed) return false;
-  const candidate = scryptSync(password, parsed.salt, parsed.hash.length, scryptOptions(parsed.N, parsed.r, parsed.p));
-  return timingSafeEqual(candidate, parsed.hash);
-}
 
 /** Groups compare case-insensitively (the column is NOCASE): keep the first spelling. */
 function dedupeGroups(groups: readonly string[]): string[] {
