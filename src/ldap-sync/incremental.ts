@@ -77,7 +77,7 @@ export async function readIncremental(ctx: Context, directory: DirectoryUser[]):
  * members before (from user_groups) compared with members now, and members now that held
  * none of these groups before (found by DN or uid through the links' index).
  */
-function membershipChanges(storage: LdapStorage, sourceId: number, index: GroupIndex, changed: ReadonlySet<string>): UserLink[] {
+export function membershipChanges(storage: LdapStorage, sourceId: number, index: GroupIndex, changed: ReadonlySet<string>): UserLink[] {
   if (changed.size === 0) return [];
   const before = new Map<number, { link: UserLink; username: string; groups: Set<string> }>();
   for (const m of storage.linkedMembers(sourceId, [...index.names])) {

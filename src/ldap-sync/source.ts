@@ -30,7 +30,7 @@ export interface LdapSourceRecord {
   maxDisableShare: number;
   certPolicy: CertPolicy;
   watermark: string | null;
-  /** The same for group entries (OpenLDAP groups); null until a full run read them. */
+  /** The same for group entries (OpenLDAP group entries, AD groups' uSNChanged); null until a full run set it. */
   groupWatermark: string | null;
   lastFullAt: number | null;
   createdAt: number;

@@ -7,6 +7,7 @@ import { DirectoryConnection, type DirectoryTimeouts } from './directory.js';
 import { LdapError, isLdapError } from './errors.js';
 import { andFilter } from './filter.js';
 import { readIncremental, type IncrementalRead } from './incremental.js';
+import { readAdGroupChanges, readsAdGroupChanges } from './incremental-ad.js';
 import { chooseMode, exceedsDisableShare, planSync, type Plan, type SyncMode } from './planner.js';
 import {
   changedSinceClause, effectiveMap, ENTRY_CSN, GroupIndex, latestGroupMarker, mapEntry, OPENLDAP_GROUP_ATTRIBUTES, OPENLDAP_GROUP_FILTER,
@@ -146,10 +147,18 @@ export class LdapSync {
         else directory.push(u);
       }
       const groupEntries = readsGroupEntries(source);
+      const adGroups = readsAdGroupChanges(source);
       if (mode === 'incremental') {
-        return await readIncremental({ conn, source, storage: this.deps.storage, users: this.deps.users, marker: map.changeMarker ?? '', groupEntries }, directory);
+        const ctx = { conn, source, storage: this.deps.storage, users: this.deps.users };
+        // AD: a membership change bumps the group's uSNChanged only; re-read the users it touched.
+        const ad = adGroups ? await readAdGroupChanges({ ...ctx, now }, directory) : undefined;
+        for (const reason of ad?.skipped ?? []) this.deps.log.warn({ source: source.name, reason }, 'ldap entry skipped');
+        const read = await readIncremental({ ...ctx, marker: map.changeMarker ?? '', groupEntries }, [...directory, ...(ad?.reread ?? [])]);
+        return ad ? { ...read, groupWatermark: ad.groupWatermark } : read;
       }
       const input = { mode, preset: source.preset, directory, links: this.deps.storage.links(source.id), users: this.deps.users.list(), watermark: source.watermark };
+      // AD: no group search on a full run; the users' uSNChanged mark becomes the group mark (one counter).
+      if (adGroups) return { input, groupWatermark: null };
       if (!groupEntries) return { input };
       const groupIndex = new GroupIndex();
       const marker = map.changeMarker ? [map.changeMarker, ENTRY_CSN] : [];

@@ -88,7 +88,17 @@ function waitForPort(port: number): Promise<boolean> {
   });
 }
 
-export async function startSlapd(options: { users?: number } = {}): Promise<Slapd> {
+export interface SlapdOptions {
+  users?: number;
+  /** Extra schema files to include (after the core ones), e.g. slapd-ad.ts's. */
+  schemas?: string[];
+  /** The LDIF loaded offline instead of usersLdif(users). */
+  ldif?: string;
+  /** Extra `index` lines, e.g. 'sAMAccountName eq'. */
+  indexes?: string[];
+}
+
+export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
   const tmp = tempDir('authbox-slapd-');
   const dir = tmp.path;
   mkdirSync(join(dir, 'db'));
@@ -102,6 +112,7 @@ export async function startSlapd(options: { users?: number } = {}): Promise<Slap
     'include /etc/ldap/schema/cosine.schema',
     'include /etc/ldap/schema/nis.schema',
     'include /etc/ldap/schema/inetorgperson.schema',
+    ...(options.schemas ?? []).map((f) => `include ${f}`),
     'modulepath /usr/lib/ldap',
     'moduleload back_mdb',
     `pidfile ${join(dir, 'slapd.pid')}`,
@@ -117,10 +128,11 @@ export async function startSlapd(options: { users?: number } = {}): Promise<Slap
     `directory ${join(dir, 'db')}`,
     'index objectClass eq',
     'index uid eq',
+    ...(options.indexes ?? []).map((i) => `index ${i}`),
     '',
   ].join('\n'));
   const ldif = join(dir, 'users.ldif');
-  writeFileSync(ldif, usersLdif(options.users ?? 20));
+  writeFileSync(ldif, options.ldif ?? usersLdif(options.users ?? 20));
   must(spawnSync('slapadd', ['-q', '-f', conf, '-l', ldif], { encoding: 'utf8' }) as never, 'slapadd');
   const port = await freePort();
   const tlsPort = await freePort();

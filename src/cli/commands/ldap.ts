@@ -40,7 +40,7 @@ export const ldapAddCommand: CommandSpec = {
     'bind-password': { type: 'string', required: true, arg: 'PW', help: 'its password (kept sealed; visible in the process list while this runs)' },
     'base-dn': { type: 'string', required: true, arg: 'DN', help: 'where users are searched' },
     'user-filter': { type: 'string', arg: 'FILTER', help: 'which entries are users (default per preset)' },
-    'group-base-dn': { type: 'string', arg: 'DN', help: 'where groups are searched (openldap; default the base DN)' },
+    'group-base-dn': { type: 'string', arg: 'DN', help: 'where groups are searched (openldap: group entries; ad: groups changed since the last run; default the base DN)' },
     preset: { type: 'string', arg: PRESETS.join('|'), help: 'attribute conventions (default openldap)' },
     map: { type: 'string', multiple: true, arg: 'FIELD=ATTR', help: 'override one attribute: username, upn, mail, displayName, groups, disabled, accountExpires, remoteId, changeMarker' },
     'schedule-minutes': { type: 'string', arg: 'N', help: 'sync every N minutes when the daemon runs (default 15)' },
