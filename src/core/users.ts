@@ -114,7 +114,8 @@ export interface UserStorage extends UserOtpStorage {
   /** Replaces the hash and both sealed forms; a null `chapPassword` drops the CHAP copy. */
   updatePassword(id: number, passwordHash: string, sealed: SealedPasswords, at: number, by: Actor, options?: { reset?: boolean }): void;
   setEnabled(id: number, enabled: boolean, at: number, by: Actor): void;
-  insertExternalUser(row: ExternalUserRow, by: Actor): UserRecord;
+  /** In one transaction, ids in order; USER_EXISTS when a name is taken, whatever its case. */
+  insertExternalUsers(rows: readonly ExternalUserRow[], by: Actor): number[];
   setGroups(id: number, groups: readonly string[], at: number, by: Actor): void;
   updateProfile(id: number, change: ProfileChange, at: number, by: Actor): void;
   setLockedUntil(id: number, until: number | null, at: number, by: Actor, detail?: Record<string, unknown>): void;
@@ -276,16 +277,19 @@ export class UserService {
     return this.get(username);
   }
 
-  /** A user whose password a directory checks (LDAP sync): no local hash or NT hash. */
-  addExternal(input: { username: string; source: string; groups?: readonly string[]; enabled?: boolean } & ProfileChange, by: Actor): UserRecord {
-    validateUsername(input.username);
-    validateProfile(input);
-    const groups = dedupeGroups(input.groups ?? []);
-    groups.forEach(validateGroupName);
-    if (this.storage.findUser(input.username)) throw new AppError('USER_EXISTS', `user "${input.username}" already exists`);
-    return this.storage.insertExternalUser({
-      username: input.username, groups, enabled: input.enabled ?? true, source: input.source, at: this.now(), ...profileOf(input),
-    }, by);
+  /**
+   * Users whose password a directory checks (LDAP sync): no local hash or NT hash. All or none,
+   * in one transaction; their ids in order. A name already taken is USER_EXISTS (the store's unique index).
+   */
+  addExternalMany(inputs: readonly ({ username: string; source: string; groups?: readonly string[]; enabled?: boolean } & ProfileChange)[], by: Actor): number[] {
+    const at = this.now();
+    return this.storage.insertExternalUsers(inputs.map((input) => {
+      validateUsername(input.username);
+      validateProfile(input);
+      const groups = dedupeGroups(input.groups ?? []);
+      groups.forEach(validateGroupName);
+      return { username: input.username, groups, enabled: input.enabled ?? true, source: input.source, at, ...profileOf(input) };
+    }), by);
   }
 
   /** Locks the account until `until` (too many failed attempts); false when it is already locked that long. */

@@ -180,16 +180,17 @@ export class LdapSync {
     // Maps, not searches per item: a first sync adds tens of thousands of users.
     const newlySeen = new Map(plan.seen.filter((s) => s.userId === undefined).map((s) => [s.username, s]));
     const enabledByPlan = new Set(plan.items.filter((i) => i.action === 'enable' && i.userId !== undefined).map((i) => i.userId!));
+    // New users in one call (a first sync adds tens of thousands).
+    const adds = plan.items.filter((i) => i.action === 'add');
+    const added = adds.length === 0 ? [] : users.addSynced(adds.map((item) => ({
+      username: item.username, groups: item.groups ?? [], enabled: newlySeen.get(item.username)!.enabledInDirectory, source: `ldap:${source.name}`, ...item.profile,
+    })), by);
+    adds.forEach((item, i) => {
+      ids.set(item.username, added[i]!);
+      if (!newlySeen.get(item.username)!.enabledInDirectory) syncDisabled.add(added[i]!);
+    });
     for (const item of plan.items) {
-      if (item.action === 'add') {
-        const seen = newlySeen.get(item.username)!;
-        const user = users.addSynced({
-          username: item.username, groups: item.groups ?? [], enabled: seen.enabledInDirectory, source: `ldap:${source.name}`, ...item.profile,
-        }, by);
-        ids.set(item.username, user.id);
-        if (!seen.enabledInDirectory) syncDisabled.add(user.id);
-        continue;
-      }
+      if (item.action === 'add') continue;
       if (item.groups) users.setGroups(item.username, item.groups, by);
       if (item.profile) users.setProfile(item.username, item.profile, by);
       if (item.action === 'disable') {

@@ -14,8 +14,8 @@ export interface SyncUsers {
   find(username: string): UserRecord | undefined;
   /** Only these users (by id, or by name case-insensitively): what an incremental run reads. */
   findMany(ids: readonly number[], usernames: readonly string[]): UserRecord[];
-  /** A user whose password is checked by the directory: no local hash, no NT hash. */
-  addSynced(input: { username: string; groups: string[]; enabled: boolean; source: string } & Partial<DirectoryProfile>, by: Actor): UserRecord;
+  /** Users whose password is checked by the directory (no local hash, no NT hash), all at once; their ids in order. */
+  addSynced(inputs: readonly ({ username: string; groups: string[]; enabled: boolean; source: string } & Partial<DirectoryProfile>)[], by: Actor): number[];
   /** Replaces the user's groups. */
   setGroups(username: string, groups: string[], by: Actor): void;
   /** Sets the display name and e-mail (null clears one). */
@@ -29,7 +29,7 @@ export function syncUsersFrom(users: UserService): SyncUsers {
     list: () => users.list(),
     find: (username) => users.find(username),
     findMany: (ids, usernames) => users.findMany(ids, usernames),
-    addSynced: (input, by) => users.addExternal(input, by),
+    addSynced: (inputs, by) => users.addExternalMany(inputs, by),
     setGroups(username, groups, by) {
       users.setGroups(username, groups, by);
     },
