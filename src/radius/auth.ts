@@ -5,9 +5,10 @@
 import type { NasClient } from '../core/nas.js';
 import type { Logger } from '../core/logger.js';
 import {
-  Attr, Code, RadiusDecodeError, RadiusEncodeError, decodePacket, encodePacket, joinAttribute, unhideUserPassword, verifyAccountingRequest,
+  Attr, Code, decodePacket, encodePacket, joinAttribute, unhideUserPassword, verifyAccountingRequest,
   verifyDecodedRequestMessageAuthenticator, type RadiusAttribute, type RadiusPacket,
 } from './codec/index.js';
+import { DropCounter } from './drops.js';
 import { ReplyCache } from './reply-cache.js';
 import type { EapHandler } from './eap/pool.js';
 import { decidePasswordlessMethod, type MethodDecision } from './methods/index.js';
@@ -90,8 +91,6 @@ export interface AuthEngineOptions {
 type AuthorizedEapResult = Omit<EapResult, 'reason'> & { reason?: string };
 
 
-const UNKNOWN_LOG_TABLE_MAX = 1024;
-
 /** A refusal carries REJECT_MESSAGE as its Reply-Message; anything else goes out as it is. */
 const withRejectMessage = (outcome: Outcome | undefined, attributes: RadiusAttribute[]): RadiusAttribute[] =>
   outcome === 'reject' ? [...attributes, { type: Attr.ReplyMessage, value: Buffer.from(REJECT_MESSAGE) }] : attributes;
@@ -107,16 +106,14 @@ export class RadiusAuthEngine {
   readonly stats: RadiusStats = emptyStats();
   private readonly cache: ReplyCache;
   private readonly now: () => number;
-  private readonly unknownLogged = new Map<string, number>();
-  private readonly unknownInterval: number;
-  private storageLoggedAt = -Infinity;
+  private readonly drops: DropCounter;
 
   constructor(private readonly deps: AuthEngineOptions) {
     this.now = deps.now ?? Date.now;
     this.cache = new ReplyCache({
       maxEntries: deps.retransmitCache?.maxEntries ?? 16_384, ttlMs: deps.retransmitCache?.ttlMs ?? 5_000, now: this.now,
     });
-    this.unknownInterval = deps.unknownClientLogIntervalMs ?? 10_000;
+    this.drops = new DropCounter(this.stats, deps.log, this.now, deps.unknownClientLogIntervalMs ?? 10_000);
   }
 
   /** Records how long a datagram took to answer (the transport measures it). */
@@ -133,8 +130,7 @@ export class RadiusAuthEngine {
     this.stats.received++;
     const client = this.deps.clients.lookup(d.address);
     if (!client) {
-      this.stats.dropped.unknownClient++;
-      this.logUnknown(d.address);
+      this.drops.unknownClient(d.address);
       return Promise.resolve(undefined);
     }
     const key = d.data.length >= 20 ? ReplyCache.key(d.address, d.port, d.data) : undefined;
@@ -147,13 +143,13 @@ export class RadiusAuthEngine {
     try {
       work = this.accept(d, client, service);
     } catch (e) {
-      this.countError(e, client);
+      this.drops.error(e, client);
       return Promise.resolve(undefined);
     }
     if (!work) return Promise.resolve(undefined);
     const reply = work.catch((e: unknown) => {
       if (key !== undefined) this.cache.delete(key);
-      this.countError(e, client);
+      this.drops.error(e, client);
       return undefined;
     });
     if (key !== undefined) this.cache.set(key, d.data, reply);
@@ -419,40 +415,4 @@ export class RadiusAuthEngine {
     });
   }
 
-  private countError(e: unknown, client: NasClient): void {
-    if (e instanceof RadiusDecodeError) {
-      this.stats.dropped.malformed++;
-      this.stats.malformed[e.reason] = (this.stats.malformed[e.reason] ?? 0) + 1;
-      return;
-    }
-    // A client can pad a signed request with Proxy-State until its reply cannot be encoded
-    // (RFC 2865 §3: 4096 octets at most): counted, and not an error of ours to log each time.
-    if (e instanceof RadiusEncodeError && e.reason === 'PACKET_TOO_LONG') {
-      this.stats.dropped.replyTooLong++;
-      return;
-    }
-    // A full disk or a failing one: counted, and logged at most once per interval, not once per request.
-    const code = (e as { code?: unknown })?.code;
-    if (typeof code === 'string' && /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|BUSY)/.test(code)) {
-      this.stats.dropped.storageFailed++;
-      const now = this.now();
-      if (now - this.storageLoggedAt >= this.unknownInterval) {
-        this.storageLoggedAt = now;
-        this.deps.log.error({ nas: client.name, err: (e as Error).message, code, failed: this.stats.dropped.storageFailed },
-          'cannot store a RADIUS request: it is not answered, and the NAS will retry');
-      }
-      return;
-    }
-    this.stats.dropped.internalError++;
-    this.deps.log.error({ nas: client.name, err: (e as Error)?.message ?? String(e) }, 'RADIUS request failed');
-  }
-
-  private logUnknown(address: string): void {
-    const now = this.now();
-    const last = this.unknownLogged.get(address);
-    if (last !== undefined && now - last < this.unknownInterval) return;
-    if (this.unknownLogged.size >= UNKNOWN_LOG_TABLE_MAX) this.unknownLogged.clear();
-    this.unknownLogged.set(address, now);
-    this.deps.log.warn({ address, dropped: this.stats.dropped.unknownClient }, 'RADIUS request from an address no client covers: dropped');
-  }
 }

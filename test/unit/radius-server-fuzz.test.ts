@@ -473,7 +473,7 @@ describe('RADIUS server fuzz (in-process RadiusAuthEngine with EAP)', () => {
     // Bounded: EAP sessions by their cap, the retransmission cache by its size, the unknown-source log table.
     expect(maxSessions).toBeLessThanOrEqual(MAX_EAP_SESSIONS);
     expect(maxCache).toBeLessThanOrEqual(MAX_CACHE);
-    expect((engine as unknown as { unknownLogged: Map<string, number> }).unknownLogged.size).toBeLessThanOrEqual(1024);
+    expect((engine as unknown as { drops: { unknownLogged: Map<string, number> } }).drops.unknownLogged.size).toBeLessThanOrEqual(1024);
     // The fuzz reached what it meant to: every drop reason, every method, and garbage that passed the signature checks.
     for (const reason of ['unknownClient', 'malformed', 'missingMessageAuthenticator', 'badMessageAuthenticator', 'badAuthenticator', 'unsupportedCode'] as const) {
       expect(d[reason], reason).toBeGreaterThan(100);
