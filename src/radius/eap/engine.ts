@@ -1,12 +1,11 @@
 // The EAP server (RFC 3748, RFC 3579) with EAP-TLS (RFC 5216; RFC 9190 for TLS 1.3): one
 // Access-Request with an EAP-Message in, the reply's code and attributes out. Conversations
 // are kept by State; TLS runs in Node's own tls over memory (tls-connection.ts).
-import { randomBytes } from 'node:crypto';
 import type { SecureContext } from 'node:tls';
 import type { Logger } from '../../core/logger.js';
 import type { NasKind } from '../../core/nas.js';
 import {
-  Attr, Code, MsAttr, VENDOR_MICROSOFT, hideMsMppeKeys, joinAttribute, type RadiusAttribute, type RadiusPacket, type Secret,
+  Attr, Code, joinAttribute, type RadiusAttribute, type RadiusPacket, type Secret,
 } from '../codec/index.js';
 import {
   certificateBelongsTo, checkClientCertificate, checkTunnelCertificate, type CertRefusal, type ClientCertDeps,
@@ -15,6 +14,7 @@ import {
   EAP_TLS_HEADER_MAX, EapCode, EapDecodeError, EapType, TlsFlag, decodeEap, decodeEapTls, encodeEap, encodeEapTls, type EapPacket,
 } from './codec.js';
 import type { InnerAuthenticator } from './inner-auth.js';
+import { eapMtu, mppeKeyAttributes } from './link.js';
 import { PeapTunnel } from './peap.js';
 import { EapSessionTable } from './sessions.js';
 import { TlsServerConnection } from './tls-connection.js';
@@ -22,22 +22,8 @@ import { TlsSessionCache, type TlsSessionCacheOptions } from './tls-session-cach
 import { TTLS_CHALLENGE_LABEL, TTLS_CHALLENGE_LENGTH, TtlsTunnel } from './ttls.js';
 import type { TunnelMethod, TunnelRefusal } from './tunnel.js';
 
-/** EAP data per packet when the NAS does not send Framed-MTU (FreeRADIUS uses 1024 less the EAPOL header). */
-const DEFAULT_EAP_MTU = 1020;
-const MIN_EAP_MTU = 64;
-/** Keeps an Access-Challenge well inside RADIUS's 4096 octets. */
-const MAX_EAP_MTU = 1400;
-/** EAPOL header that Framed-MTU also has to carry (IEEE 802.1X). */
-const EAPOL_HEADER = 4;
 /** A TLS message larger than this from a peer is refused (no client sends such a flight). */
 const MAX_TLS_MESSAGE = 64 * 1024;
-
-/** RFC 5216 §2.3 (TLS 1.2) and RFC 9190 §2.3 (TLS 1.3). */
-const LABEL_TLS12 = 'client EAP encryption';
-const LABEL_TLS13 = 'EXPORTER_EAP_TLS_Key_Material';
-const KEY_MATERIAL_LENGTH = 128;
-/** RFC 5281 §8 (EAP-TTLS over TLS 1.2); PEAPv0 uses RFC 5216's label. RFC 9427 §2.1: TLS 1.3 context is the Type. */
-const LABEL_TTLS_TLS12 = 'ttls keying material';
 
 /** The TLS-based methods, EAP-TLS first: the one proposed after the Identity (RFC 3748 §5.3.1). */
 type TlsMethod = typeof EapType.Tls | typeof EapType.Peap | typeof EapType.Ttls;
@@ -419,15 +405,9 @@ export class EapEngine {
     };
   }
 
-  /** RFC 5216 §2.3, RFC 9190 §2.3; MS-MPPE keys as RFC 2548 and FreeRADIUS carry them. */
+  /** The Access-Accept: EAP-Success, the name, and the MS-MPPE keys (link.ts). */
   private success(conv: Conversation, identifier: number, packet: RadiusPacket, secret: Secret): EapResult {
     const tls = conv.tls!;
-    const material = tls.protocol === 'TLSv1.3'
-      ? tls.exportKeyingMaterial(KEY_MATERIAL_LENGTH, LABEL_TLS13, Buffer.of(conv.method))
-      : tls.exportKeyingMaterial(KEY_MATERIAL_LENGTH, conv.method === EapType.Ttls ? LABEL_TTLS_TLS12 : LABEL_TLS12);
-    const msk = material.subarray(0, 64);
-    const hidden = hideMsMppeKeys({ recv: msk.subarray(0, 32), send: msk.subarray(32, 64) }, secret, packet.authenticator, randomBytes);
-    material.fill(0);
     const name = conv.inner?.username ?? conv.verified?.username ?? conv.identity;
     return {
       code: Code.AccessAccept, outcome: 'accept', identity: name,
@@ -442,8 +422,7 @@ export class EapEngine {
       attributes: [
         { type: Attr.EapMessage, value: encodeEap({ code: EapCode.Success, identifier, data: Buffer.alloc(0) }) },
         { type: Attr.UserName, value: Buffer.from(name, 'utf8') },
-        { type: MsAttr.MppeRecvKey, vendor: VENDOR_MICROSOFT, value: hidden.recv },
-        { type: MsAttr.MppeSendKey, vendor: VENDOR_MICROSOFT, value: hidden.send },
+        ...mppeKeyAttributes(tls, conv.method, secret, packet.authenticator),
       ],
     };
   }
@@ -461,11 +440,4 @@ export class EapEngine {
       attributes: [{ type: Attr.EapMessage, value: encodeEap({ code: EapCode.Failure, identifier, data: Buffer.alloc(0) }) }],
     };
   }
-}
-
-/** Framed-MTU (RFC 2865 §5.12) less the EAPOL header, within sane bounds. */
-function eapMtu(packet: RadiusPacket): number {
-  const raw = joinAttribute(packet.attributes, Attr.FramedMtu);
-  if (!raw || raw.length !== 4) return DEFAULT_EAP_MTU;
-  return Math.max(MIN_EAP_MTU, Math.min(MAX_EAP_MTU, raw.readUInt32BE(0) - EAPOL_HEADER));
 }
