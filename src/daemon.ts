@@ -15,7 +15,7 @@ import { PolicyEngine } from './core/policy.js';
 import { hashPassword } from './core/users.js';
 import { AppError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
-import { createPublicServer, type PublicContent, type PublishedFile } from './http/public-server.js';
+import { createPublicServer, type PublicContent } from './http/public-server.js';
 import { isServerTlsSetting, ldapContext, listenerCertificates, openPki, serverTlsCredentials } from './main.js';
 import { PID_FILE, listen, syncInChildProcess, writePidFile } from './daemon-process.js';
 
@@ -44,6 +44,7 @@ import { expiryNotifier } from './expiry.js';
 import { startAdminServer } from './admin-server.js';
 import { listenerStatus } from './admin-listeners.js';
 import { coaWiring } from './coa-wiring.js';
+import { CrlFiles } from './crl-files.js';
 import { RadiusWriter } from './radius-writer.js';
 import { startLoopMonitor, type LoopMonitor, type LoopStats } from './loop-monitor.js';
 
@@ -105,28 +106,14 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
   const publisher = options.publishCrls === false ? undefined
     : new CrlPublisher(authority, status, store, config.crl, clock, log.child({ component: 'crl' }));
 
-  // CRLs are read from the database when first asked for after a change, not on every
-  // change: a 100,000-entry CRL is megabytes, and most workers are never asked.
-  const crls = new Map<number, PublishedFile & { nextUpdate: number }>();
-  const crlFile = (caId: number, caName: string): PublishedFile | undefined => {
-    let file = crls.get(caId);
-    if (!file) {
-      const c = store.loadCrl(caId);
-      if (!c) return undefined;
-      // The CRL number names the content: the same in every process, new with every CRL.
-      file = { der: c.der, etag: `"${caName}-${c.number}"`, lastModified: c.thisUpdate, nextUpdate: c.nextUpdate, maxAge: 0 };
-      crls.set(caId, file);
-    }
-    // A CRL may change within a second of a revocation: caches keep it briefly only.
-    return { ...file, maxAge: Math.max(0, Math.min(60, Math.floor((file.nextUpdate - clock().getTime()) / 1000))) };
-  };
+  const crls = new CrlFiles(store, clock);
 
   feed.on('cert', (ref) => status.refresh(ref));
   feed.on('ca', () => {
     authority.reload();
     responder.reloadIssuers();
   });
-  feed.on('crl', (ref) => crls.delete(Number(ref)));
+  feed.on('crl', (ref) => crls.forget(Number(ref)));
   status.onChange((caId, serial) => responder.refresh(caId, serial));
 
   // RADIUS: clients are held in memory (secrets unsealed once) and reloaded from the change
@@ -299,7 +286,7 @@ export async function startDaemon(config: AuthboxConfig, log: Logger, options: D
     ocsp: (body) => responder.respond(body),
     crl: (name) => {
       const ca = authority.cas().find((c) => c.record.name === name);
-      return ca && crlFile(ca.record.id, ca.record.name);
+      return ca && crls.get(ca.record.id, ca.record.name);
     },
     caCertificate: (name) => authority.cas().find((c) => c.record.name === name)?.record.certDer,
     chainPem: () => authority.chain().map((d) => toPem('CERTIFICATE', d)).join(''),
