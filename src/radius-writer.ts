@@ -28,7 +28,7 @@ export type WriterReply =
   | { type: 'recovered' }
   | { type: 'closed'; unwritten: number };
 
-export interface DecisionWriterStats {
+export interface RadiusWriterStats {
   /** Rows the thread confirmed written. */
   written: number;
   /** Rows handed over and not yet confirmed. */
@@ -43,7 +43,7 @@ const CLOSE_TIMEOUT_MS = 10_000;
 const RESTART_DELAY_MS = 1000;
 
 export class RadiusWriter implements DecisionStorage {
-  readonly stats: DecisionWriterStats = { written: 0, inFlight: 0, pruned: 0, lost: 0, restarts: 0 };
+  readonly stats: RadiusWriterStats = { written: 0, inFlight: 0, pruned: 0, lost: 0, restarts: 0 };
   private worker: Worker | undefined;
   private closing: Promise<void> | undefined;
   private readonly maxInFlight: number;
@@ -123,7 +123,8 @@ export class RadiusWriter implements DecisionStorage {
 
   /** Commits one group of accounting events durably, in one transaction; rejects if nothing of it was stored. */
   applyAccounting(events: readonly AccountingEvent[]): Promise<void> {
-    if (!this.worker || this.closing) return Promise.reject(new Error('the RADIUS writer thread is not running'));
+    // Coded as a storage failure: the request is counted and logged as one (at a bounded rate), and the NAS retries.
+    if (!this.worker || this.closing) return Promise.reject(Object.assign(new Error('the RADIUS writer thread is not running'), { code: 'SQLITE_BUSY_WRITER' }));
     const id = this.nextAccount++;
     return new Promise<void>((resolve, reject) => {
       this.accounts.set(id, { resolve, reject });
@@ -132,7 +133,7 @@ export class RadiusWriter implements DecisionStorage {
   }
 
   private failAccounting(why: string): void {
-    for (const waiting of this.accounts.values()) waiting.reject(new Error(why));
+    for (const waiting of this.accounts.values()) waiting.reject(Object.assign(new Error(why), { code: 'SQLITE_BUSY_WRITER' }));
     this.accounts.clear();
   }
 
